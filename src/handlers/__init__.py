@@ -1,0 +1,1 @@
+"""Thin Lambda entry points: parse the request, call core, shape the response."""
