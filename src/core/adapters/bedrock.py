@@ -1,0 +1,99 @@
+"""Model backend on Amazon Bedrock Runtime's Converse API.
+
+Retries and timeouts are botocore's (standard retry mode, bounded connect/read timeouts). What
+is left after them becomes core.errors.Unavailable with a generic message: the client learns
+that the model is unavailable and when to retry, never the model's internals.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from core.errors import Unavailable
+from core.ports import Completion
+
+# Errors worth a later retry by the client; anything else is still reported as unavailable
+# (with a longer Retry-After) because the request itself was fine.
+_TRANSIENT = {
+    "ThrottlingException",
+    "ServiceUnavailableException",
+    "ModelTimeoutException",
+    "ModelNotReadyException",
+    "InternalServerException",
+    "ServiceQuotaExceededException",
+}
+
+
+def make_bedrock_client(max_attempts: int = 3, read_timeout: float = 30.0) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "bedrock-runtime",
+        config=Config(
+            connect_timeout=3,
+            read_timeout=read_timeout,
+            retries={"total_max_attempts": max_attempts, "mode": "standard"},
+        ),
+    )
+
+
+class BedrockBackend:
+    name = "bedrock"
+
+    def __init__(
+        self,
+        model_id: str,
+        max_tokens: int = 1024,
+        client: Any | None = None,
+        temperature: float = 0.7,
+    ) -> None:
+        self.model = model_id
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self._client = client if client is not None else make_bedrock_client()
+
+    def complete(self, system: str, user: str) -> Completion:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        started = time.perf_counter()
+        try:
+            resp = self._client.converse(
+                modelId=self.model,
+                system=[{"text": system}],
+                messages=[{"role": "user", "content": [{"text": user}]}],
+                inferenceConfig={"maxTokens": self.max_tokens, "temperature": self.temperature},
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            retry_after = 2 if code in _TRANSIENT else 30
+            raise Unavailable(
+                "the model is unavailable; retry later", retry_after=retry_after, details=[{"reason": code}]
+            ) from exc
+        except BotoCoreError as exc:  # timeouts, connection errors after botocore's retries
+            raise Unavailable("the model did not answer in time; retry later", retry_after=2) from exc
+        latency_ms = (time.perf_counter() - started) * 1000
+        return Completion(
+            content=_text_of(resp),
+            model=self.model,
+            input_tokens=_usage(resp, "inputTokens"),
+            output_tokens=_usage(resp, "outputTokens"),
+            latency_ms=round(latency_ms, 1),
+        )
+
+
+def _text_of(resp: Any) -> str:
+    try:
+        blocks = resp["output"]["message"]["content"]
+        text = "".join(b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str))
+    except (KeyError, TypeError) as exc:
+        raise Unavailable("the model returned no usable answer", retry_after=2) from exc
+    if not text.strip():
+        raise Unavailable("the model returned no usable answer", retry_after=2)
+    return text
+
+
+def _usage(resp: Any, field: str) -> int:
+    value = resp.get("usage", {}).get(field, 0) if isinstance(resp, dict) else 0
+    return value if isinstance(value, int) and value >= 0 else 0

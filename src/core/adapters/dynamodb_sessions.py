@@ -1,0 +1,80 @@
+"""Chat sessions in DynamoDB: one item per turn.
+
+Keys: session_id (partition) + turn (sort) = "<epoch ms, 13 digits>#<random hex>". Every turn is
+its own item with a key nobody else can produce, written with attribute_not_exists, so
+concurrent requests on one session each add their turn and none can overwrite another.
+Reading the last turns is one Query, newest first, limited. Old turns expire through the
+table's TTL attribute `expires_at`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from core.prompts import Turn
+
+DEFAULT_TTL_DAYS = 30
+
+
+class DynamoDBSessionStore:
+    def __init__(
+        self,
+        table_name: str,
+        client: Any | None = None,
+        ttl_days: float = DEFAULT_TTL_DAYS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if client is None:
+            from core.adapters.dynamodb_catalog import make_client
+
+            client = make_client()
+        self.table_name = table_name
+        self._client = client
+        self._ttl_seconds = int(ttl_days * 86400)
+        self._clock = clock
+
+    def history(self, session_id: str, limit: int = 3) -> list[Turn]:
+        resp = self._client.query(
+            TableName=self.table_name,
+            KeyConditionExpression="session_id = :s",
+            ExpressionAttributeValues={":s": {"S": session_id}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        turns = [_turn_from_item(item) for item in resp.get("Items", [])]
+        turns.reverse()  # oldest first, the order a prompt reads them in
+        return turns
+
+    def append(self, session_id: str, turn: Turn, user_id: str | None = None) -> str:
+        now = self._clock()
+        sort_key = f"{int(now * 1000):013d}#{secrets.token_hex(6)}"
+        item: dict[str, Any] = {
+            "session_id": {"S": session_id},
+            "turn": {"S": sort_key},
+            "user": {"S": turn.user},
+            "created_at": {"N": str(int(now))},
+            "expires_at": {"N": str(int(now) + self._ttl_seconds)},
+        }
+        if turn.assistant is not None:
+            item["assistant"] = {"S": turn.assistant}
+        if turn.persona is not None:
+            item["persona"] = {"S": turn.persona}
+        if user_id:
+            item["user_id"] = {"S": user_id}
+        self._client.put_item(
+            TableName=self.table_name,
+            Item=item,
+            ConditionExpression="attribute_not_exists(session_id)",
+        )
+        return sort_key
+
+
+def _turn_from_item(item: dict[str, Any]) -> Turn:
+    return Turn(
+        user=item["user"]["S"],
+        assistant=item["assistant"]["S"] if "assistant" in item else None,
+        persona=item["persona"]["S"] if "persona" in item else None,
+    )

@@ -1,0 +1,11 @@
+"""Lambda entry point of the admin API (AdminFunction): persona writes, IAM-authorised."""
+
+from __future__ import annotations
+
+from handlers.common.app import create_resolver, lambda_entry
+from handlers.routes.admin import router
+
+app = create_resolver()
+app.include_router(router)
+
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,187 @@
+"""Resolver set-up and the Lambda entry wrapper shared by the API and admin functions."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+
+from core.errors import DomainError
+from handlers.common.http import (
+    CSP_DOCS,
+    JSON_CONTENT_TYPE,
+    STATUS_BY_CODE,
+    domain_error_headers,
+    error_payload,
+    error_response,
+    finish,
+    function_version,
+    precheck,
+    request_id_of,
+)
+from handlers.common.observability import logger, metrics
+
+# Requests whose server-side failure the RoutingFailures alarm watches.
+ROUTING_PATHS = frozenset({"/v1/route", "/v1/chat"})
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class _RequestState:
+    """The id of the request being handled (one at a time per execution environment)."""
+
+    request_id = "-"
+
+
+REQUEST = _RequestState()
+
+
+def json_error(
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return Response(
+        status_code=STATUS_BY_CODE[code],
+        content_type=JSON_CONTENT_TYPE,
+        body=error_payload(code, message, REQUEST.request_id, details),
+        headers=headers,
+    )
+
+
+def _validation_details(errors: Any) -> list[dict[str, Any]]:
+    details = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        # pydantic's "input" may echo a huge or sensitive payload: never returned.
+        details.append({"field": ".".join(loc) or "body", "message": err.get("msg", ""), "type": err.get("type")})
+    return details
+
+
+def create_resolver() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(exc: RequestValidationError) -> Response:
+        errors = list(exc.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return json_error("BAD_REQUEST", "the request body is not valid JSON")
+        return json_error("VALIDATION_ERROR", "the request is not valid", _validation_details(errors))
+
+    @app.exception_handler(DomainError)
+    def _domain_error(exc: DomainError) -> Response:
+        if STATUS_BY_CODE.get(exc.code, 500) >= 500:
+            logger.warning("request failed", extra={"code": exc.code, "reason": exc.message})
+        return json_error(exc.code, exc.message, exc.details, domain_error_headers(exc))
+
+    @app.exception_handler(RecursionError)
+    def _too_deep(_exc: RecursionError) -> Response:
+        return json_error("BAD_REQUEST", "the request body is nested too deeply")
+
+    @app.exception_handler(NotFoundError)
+    def _not_found(_exc: NotFoundError) -> Response:
+        event = app.current_event
+        allowed = allowed_methods(app, event.path)
+        if allowed:
+            return json_error(
+                "METHOD_NOT_ALLOWED",
+                f"{event.http_method} is not allowed on {event.path[:200]}",
+                [{"allowed": allowed}],
+                {"Allow": ", ".join(allowed)},
+            )
+        return json_error("NOT_FOUND", f"no route for {event.http_method} {event.path[:200]}")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        if _is_throttling(exc):
+            logger.warning("dependency throttled", extra={"error": type(exc).__name__})
+            return json_error("UNAVAILABLE", "the service is busy; retry shortly", headers={"Retry-After": "1"})
+        logger.exception("unhandled error")
+        return json_error("INTERNAL", "internal error")
+
+    return app
+
+
+def _is_throttling(exc: Exception) -> bool:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    code = response.get("Error", {}).get("Code", "")
+    return code in {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "InternalServerError",
+    }
+
+
+_ALLOWED_CACHE: dict[tuple[int, str], list[str]] = {}
+
+
+def allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
+    """Methods registered for a path, to tell 405 from 404. Reads the resolver's route table."""
+    key = (id(app), path)
+    cached = _ALLOWED_CACHE.get(key)
+    if cached is not None:
+        return cached
+    routes = list(getattr(app, "_static_routes", [])) + list(getattr(app, "_dynamic_routes", []))
+    methods = sorted(
+        {r.method.upper() for r in routes if isinstance(r.rule, re.Pattern) and r.rule.match(path)}
+    )
+    if len(_ALLOWED_CACHE) < 1024:  # bounded: paths come from clients
+        _ALLOWED_CACHE[key] = methods
+    return methods
+
+
+def docs_response(html: str) -> Response:
+    return Response(
+        status_code=200,
+        content_type="text/html; charset=utf-8",
+        body=html,
+        headers={"Content-Security-Policy": CSP_DOCS},
+    )
+
+
+def lambda_entry(app: APIGatewayRestResolver) -> Handler:
+    """Wrap a resolver into a Lambda handler: guard, resolve, and always finish with the envelope,
+    headers, request metrics, correlation id and the cold-start metric."""
+    dimensions_set = False
+
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        nonlocal dimensions_set
+        started = time.perf_counter()
+        version = function_version(context)
+        if not dimensions_set:
+            metrics.set_default_dimensions(FunctionVersion=version)
+            dimensions_set = True
+        request_id = request_id_of(event, context)
+        REQUEST.request_id = request_id
+        try:
+            if not isinstance(event, dict):
+                response = error_response("BAD_REQUEST", "not an API Gateway proxy event", request_id)
+            else:
+                response = precheck(event, request_id) or app.resolve(event, context)
+        except Exception:
+            logger.exception("unhandled error outside the resolver")
+            response = error_response("INTERNAL", "internal error", request_id)
+        finish(response, request_id, version)
+        status = response.get("statusCode", 500)
+        metrics.add_metric(name="Requests", unit="Count", value=1)
+        metrics.add_metric(name="Latency", unit="Milliseconds", value=(time.perf_counter() - started) * 1000)
+        if status >= 500:
+            metrics.add_metric(name="ServerErrors", unit="Count", value=1)
+            if isinstance(event, dict) and event.get("path") in ROUTING_PATHS:
+                metrics.add_metric(name="RoutingFailures", unit="Count", value=1)
+        return response
+
+    return handler

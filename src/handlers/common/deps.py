@@ -1,0 +1,98 @@
+"""Dependencies created once per execution environment, on first use.
+
+Created lazily so a request that needs none of them (health, validate, detect) pays nothing,
+and module-level so warm invocations reuse clients and caches. In one process (the local
+server) the public and admin handlers share the same catalog cache, so a write is visible to
+routing at once, as it is in the Lambda environment that made it.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TYPE_CHECKING
+
+from core.errors import Unavailable
+from handlers.common.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from core.adapters.dynamodb_catalog import DynamoDBCatalogStore
+    from core.adapters.dynamodb_sessions import DynamoDBSessionStore
+    from core.catalog_cache import CatalogCache, CatalogSnapshot
+    from core.chat import ChatService
+    from core.ports import ModelBackend
+
+
+def _required_env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        # A deployment mistake, not a client error: say so without leaking configuration.
+        logger.error("missing environment variable", extra={"variable": name})
+        raise Unavailable("the service is not configured", retry_after=30)
+    return value
+
+
+def _on_stale(exc: Exception) -> None:
+    logger.warning("catalog refresh failed; serving the last good catalog", extra={"error": repr(exc)})
+
+
+@cache
+def catalog_store() -> DynamoDBCatalogStore:
+    from core.adapters.dynamodb_catalog import DynamoDBCatalogStore
+
+    return DynamoDBCatalogStore(_required_env("CATALOG_TABLE"))
+
+
+@cache
+def catalog_cache() -> CatalogCache:
+    from core.catalog_cache import CatalogCache
+
+    ttl = float(os.environ.get("CATALOG_CACHE_TTL_SECONDS", "10"))
+    return CatalogCache(catalog_store(), ttl_seconds=ttl, on_stale=_on_stale)
+
+
+def current_catalog() -> CatalogSnapshot:
+    """The cached catalog snapshot; counts every stale serve as a metric."""
+    snapshot = catalog_cache().get()
+    if snapshot.stale:
+        metrics.add_metric(name="StaleCatalogServed", unit="Count", value=1)
+    return snapshot
+
+
+
+@cache
+def session_store() -> DynamoDBSessionStore:
+    from core.adapters.dynamodb_sessions import DynamoDBSessionStore
+
+    return DynamoDBSessionStore(
+        _required_env("SESSIONS_TABLE"), ttl_days=float(os.environ.get("SESSION_TTL_DAYS", "30"))
+    )
+
+
+@cache
+def model_backend() -> ModelBackend:
+    from core.backends import make_backend
+
+    kind = os.environ.get("LLM_BACKEND", "none")
+    try:
+        return make_backend(
+            kind,
+            model_id=os.environ.get("BEDROCK_MODEL_ID"),
+            max_tokens=int(os.environ.get("LLM_MAX_TOKENS", "1024")),
+        )
+    except ValueError as exc:
+        logger.error("model backend misconfigured", extra={"backend": kind, "error": str(exc)})
+        raise Unavailable("the model backend is not configured", retry_after=30) from exc
+
+
+@cache
+def chat_service() -> ChatService:
+    from core.chat import ChatService
+
+    sessions = session_store() if os.environ.get("SESSIONS_TABLE") else None
+    return ChatService(current_catalog, model_backend(), sessions)
+
+def reset() -> None:
+    """Forget every cached dependency (tests, and the local server after a restart of DynamoDB)."""
+    for dependency in (catalog_store, catalog_cache, session_store, model_backend, chat_service):
+        dependency.cache_clear()

@@ -1,0 +1,198 @@
+"""What every HTTP response of the service shares: the error envelope, status codes, the
+security headers, and the guard that runs before Powertools sees a request.
+
+The guard and `finish` sit outside the resolver on purpose: they also cover requests the
+resolver never routes (oversize, undecodable, wrong media type) and any unexpected exception,
+so no response leaves without the envelope and headers, and none carries a stack trace.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import uuid
+from typing import Any
+
+from core.errors import DomainError
+
+MAX_BODY_BYTES = 64 * 1024
+
+STATUS_BY_CODE: dict[str, int] = {
+    "BAD_REQUEST": 400,
+    "NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "CONFLICT": 409,
+    "PAYLOAD_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "VALIDATION_ERROR": 422,
+    "INVALID_RESONANCE_KEY": 422,
+    "PRECONDITION_REQUIRED": 428,
+    "THROTTLED": 429,
+    "INTERNAL": 500,
+    "UNAVAILABLE": 503,
+}
+
+CSP_API = "default-src 'none'; frame-ancestors 'none'"
+# Swagger UI is served as one self-contained page with inline script and style; only that
+# page gets this policy.
+CSP_DOCS = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data:; connect-src 'self'; frame-ancestors 'none'"
+)
+
+SECURITY_HEADERS: dict[str, str] = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "Content-Security-Policy": CSP_API,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+_SECURITY_ITEMS = tuple(SECURITY_HEADERS.items())
+
+JSON_CONTENT_TYPE = "application/json"
+
+
+def function_version(context: Any) -> str:
+    version = getattr(context, "function_version", None)
+    if isinstance(version, str) and version:
+        return version
+    return os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+
+
+def request_id_of(event: Any, context: Any) -> str:
+    if isinstance(event, dict):
+        ctx = event.get("requestContext")
+        if isinstance(ctx, dict):
+            rid = ctx.get("requestId")
+            if isinstance(rid, str) and rid:
+                return rid
+    rid = getattr(context, "aws_request_id", None)
+    return rid if isinstance(rid, str) and rid else str(uuid.uuid4())
+
+
+def error_payload(
+    code: str, message: str, request_id: str, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or []}, "request_id": request_id}
+
+
+def error_response(
+    code: str,
+    message: str,
+    request_id: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A complete proxy response for errors raised outside the resolver."""
+    multi: dict[str, list[str]] = {"Content-Type": [JSON_CONTENT_TYPE]}
+    for name, value in (headers or {}).items():
+        multi[name] = [value]
+    return {
+        "statusCode": STATUS_BY_CODE[code],
+        "multiValueHeaders": multi,
+        "body": json.dumps(error_payload(code, message, request_id, details), ensure_ascii=False),
+        "isBase64Encoded": False,
+    }
+
+
+def domain_error_headers(exc: DomainError) -> dict[str, str]:
+    retry_after = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(retry_after)} if retry_after is not None else {}
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    headers = event.get("headers")
+    if isinstance(headers, dict):
+        for key, value in headers.items():
+            if isinstance(key, str) and key.lower() == name:
+                return value if isinstance(value, str) else None
+    multi = event.get("multiValueHeaders")
+    if isinstance(multi, dict):
+        for key, values in multi.items():
+            if isinstance(key, str) and key.lower() == name and isinstance(values, list) and values:
+                first = values[0]
+                return first if isinstance(first, str) else None
+    return None
+
+
+def _is_json_media_type(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() == JSON_CONTENT_TYPE
+
+
+def precheck(event: dict[str, Any], request_id: str) -> dict[str, Any] | None:
+    """Reject what must never reach a route; normalise a base64 body to text. Returns an error
+    response, or None to go on. Mutates `event` only to replace a base64 body by its text."""
+    body = event.get("body")
+    if body is None or body == "":
+        return None
+    if not isinstance(body, str):
+        return error_response("BAD_REQUEST", "the request body must be text", request_id)
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            return error_response("BAD_REQUEST", "the request body is not valid base64", request_id)
+        if len(raw) > MAX_BODY_BYTES:
+            return _too_large(request_id)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return error_response("BAD_REQUEST", "the request body is not valid UTF-8", request_id)
+        event["body"] = text
+        event["isBase64Encoded"] = False
+    else:
+        # Fast path: a str can be at most 4 bytes per character; count bytes only when it matters.
+        if len(body) * 4 > MAX_BODY_BYTES:
+            try:
+                size = len(body.encode("utf-8"))
+            except UnicodeEncodeError:
+                return error_response("BAD_REQUEST", "the request body is not valid UTF-8", request_id)
+            if size > MAX_BODY_BYTES:
+                return _too_large(request_id)
+        elif not body.isascii():
+            try:
+                body.encode("utf-8")
+            except UnicodeEncodeError:
+                return error_response("BAD_REQUEST", "the request body is not valid UTF-8", request_id)
+    content_type = _header(event, "content-type")
+    if content_type is not None and not _is_json_media_type(content_type):
+        return error_response(
+            "UNSUPPORTED_MEDIA_TYPE",
+            f"send the body as application/json, not {content_type[:100]!r}",
+            request_id,
+        )
+    return None
+
+
+def _too_large(request_id: str) -> dict[str, Any]:
+    return error_response(
+        "PAYLOAD_TOO_LARGE",
+        f"the request body is larger than {MAX_BODY_BYTES} bytes",
+        request_id,
+        [{"limit_bytes": MAX_BODY_BYTES}],
+    )
+
+
+def finish(response: dict[str, Any], request_id: str, version: str) -> dict[str, Any]:
+    """Add the headers every response carries. Powertools answers REST events with
+    multiValueHeaders; anything else it set under `headers` is folded in so the two never clash.
+    Only the docs page may keep its own, wider Content-Security-Policy."""
+    multi = response.get("multiValueHeaders")
+    if not isinstance(multi, dict):
+        multi = {}
+        response["multiValueHeaders"] = multi
+    single = response.pop("headers", None)
+    if isinstance(single, dict):
+        for name, value in single.items():
+            multi.setdefault(name, [value])
+    docs_csp = multi.get("Content-Security-Policy") == [CSP_DOCS]
+    for name, value in _SECURITY_ITEMS:
+        multi[name] = [value]
+    if docs_csp:
+        multi["Content-Security-Policy"] = [CSP_DOCS]
+    multi["X-Request-Id"] = [request_id]
+    multi["X-Function-Version"] = [version]
+    return response

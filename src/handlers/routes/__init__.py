@@ -1,0 +1,1 @@
+"""Route groups: public (read-only catalog) and admin (catalog writes)."""

@@ -1,0 +1,170 @@
+"""POST /v1/chat: the full pipeline, with optional Idempotency-Key (Powertools Idempotency).
+
+A retried request with the same Idempotency-Key returns the stored first answer without a
+second model call; the same key with a different body is refused (422), and a retry that
+arrives while the first is still running gets 409 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.chat import ChatInput
+from core.errors import Conflict, Unavailable, ValidationFailed
+from core.prompts import ChatContext
+from handlers.common.deps import chat_service
+from handlers.common.observability import logger, metrics, record_persona
+from handlers.routes.public import check_message_size, json_ok
+from handlers.schemas import SessionId, error_responses
+
+router = APIGatewayRouter()
+
+IDEMPOTENCY_TTL_SECONDS = 3600
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, description="The user's message (at most 8,000 characters)")
+    resonance_key: str | None = Field(default=None, description="Omit to infer it from the message")
+    on_invalid: Literal["error", "default"] = "error"
+    session_id: SessionId | None = None
+    user_id: str | None = Field(default=None, max_length=128)
+    locale: str = Field(default="ko", pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")
+    context: ChatContext | None = None
+
+
+class LlmInfo(BaseModel):
+    backend: str
+    model: str | None
+    latency_ms: float
+    input_tokens: int
+    output_tokens: int
+
+
+class PromptOut(BaseModel):
+    system: str
+    user: str
+
+
+class ChatResponse(BaseModel):
+    persona: str
+    confidence: float
+    content: str | None
+    prompt: PromptOut
+    routing: dict[str, Any]
+    resonance: dict[str, Any]
+    session_id: str
+    execution_time_ms: float
+    llm: LlmInfo
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Makes a retried chat return the first answer without a second model call",
+    ),
+]
+
+
+def _run(body: dict[str, Any]) -> dict[str, Any]:
+    context = body.get("context") or {}
+    return chat_service().chat(
+        ChatInput(
+            message=body["message"],
+            resonance_key=body.get("resonance_key"),
+            on_invalid=body.get("on_invalid", "error"),
+            session_id=body.get("session_id"),
+            user_id=body.get("user_id"),
+            locale=body.get("locale", "ko"),
+            context=context,
+        )
+    )
+
+
+@cache
+def _idempotent_runner() -> Any:
+    """Built on first use: Idempotency and its DynamoDB layer cost ~90 ms of imports that the
+    other routes should not pay at cold start."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    table = os.environ.get("IDEMPOTENCY_TABLE")
+    if not table:
+        raise Unavailable("idempotent requests are not configured", retry_after=30)
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        payload_validation_jmespath="body",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+    )
+    persistence = DynamoDBPersistenceLayer(table_name=table)
+
+    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
+    def run(request: dict[str, Any]) -> dict[str, Any]:
+        return _run(request["body"])
+
+    return run, config
+
+
+def _run_idempotent(key: str, body: dict[str, Any]) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
+    run, config = _idempotent_runner()
+    config.register_lambda_context(router.lambda_context)
+    try:
+        result: dict[str, Any] = run(request={"key": key, "body": body})
+    except IdempotencyValidationError:
+        raise ValidationFailed(
+            "this Idempotency-Key was already used with a different request body",
+            [{"field": "Idempotency-Key", "message": "reused with a different body"}],
+        ) from None
+    except IdempotencyAlreadyInProgressError:
+        raise Conflict(
+            "a request with this Idempotency-Key is still in progress; retry shortly",
+            [{"field": "Idempotency-Key", "reason": "in_progress"}],
+        ) from None
+    except IdempotencyPersistenceLayerError as exc:
+        raise Unavailable("idempotency store unavailable; retry later", retry_after=2) from exc
+    return result
+
+
+@router.post(
+    "/v1/chat",
+    summary="Route a message, build the persona's prompt and (with a model configured) its reply",
+    responses={
+        200: {"description": "Chat answer", "content": {"application/json": {"model": ChatResponse}}},
+        **error_responses(400, 409, 413, 415, 422, 503),
+    },
+    tags=["chat"],
+)
+def chat(body: ChatRequest, idempotency_key: IdempotencyKey = None) -> Response:
+    check_message_size(body.message, "message")
+    payload = body.model_dump(exclude_none=True)
+    result = _run_idempotent(idempotency_key, payload) if idempotency_key else _run(payload)
+    logger.append_keys(persona=result["persona"], resonance_key=result["resonance"]["normalized_key"])
+    logger.info("chat answered", extra={"backend": result["llm"]["backend"], "session_id": result["session_id"]})
+    record_persona(result["persona"])
+    llm = result["llm"]
+    if llm["backend"] != "none":
+        metrics.add_metric(name="ModelLatency", unit="Milliseconds", value=llm["latency_ms"])
+        metrics.add_metric(name="InputTokens", unit="Count", value=llm["input_tokens"])
+        metrics.add_metric(name="OutputTokens", unit="Count", value=llm["output_tokens"])
+    return json_ok(result)

@@ -1,0 +1,250 @@
+"""Public routes (SPEC section 5): routing, resonance tools, persona catalog, health, docs.
+
+Handlers only translate: parse the request, call core, shape the response.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from core.errors import InvalidResonanceKey, NotFound, PayloadTooLarge
+from core.resonance import parse_resonance_key, validate_resonance_key
+from handlers.common.app import docs_response, json_error
+from handlers.common.deps import catalog_store, current_catalog
+from handlers.common.http import JSON_CONTENT_TYPE
+from handlers.common.observability import logger, metrics, record_persona
+from handlers.schemas import (
+    MAX_MESSAGE_CHARS,
+    DetectRequest,
+    DetectResponse,
+    HealthResponse,
+    PersonaList,
+    ReadyResponse,
+    RecommendRequest,
+    RecommendResponse,
+    RouteRequest,
+    RouteResponse,
+    ValidateRequest,
+    ValidateResponse,
+    error_responses,
+    json_content,
+)
+
+router = APIGatewayRouter()
+
+SERVICE_VERSION = os.environ.get("SERVICE_VERSION", "0.1.0")
+
+
+def json_ok(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response; a str body is taken as already serialised."""
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(status_code=status, content_type=JSON_CONTENT_TYPE, body=text, headers=headers)
+
+
+def check_message_size(text: str, field: str) -> None:
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise PayloadTooLarge(
+            f"{field} is longer than {MAX_MESSAGE_CHARS} characters",
+            [{"field": field, "limit_chars": MAX_MESSAGE_CHARS, "length": len(text)}],
+        )
+
+
+# ---- routing ---------------------------------------------------------------------------------
+
+
+class _RouteBodies:
+    """Serialised /v1/route answers per (raw key, on_invalid) for one catalog version: a warm
+    request for a key seen before is a dict lookup. Reset whenever the router changes."""
+
+    MAX_ENTRIES = 4096
+
+    def __init__(self) -> None:
+        self.router: object | None = None
+        self.bodies: dict[tuple[str, str], tuple[str, str, str, int]] = {}
+
+    def lookup(self, router: object, key: tuple[str, str]) -> tuple[str, str, str, int] | None:
+        if router is not self.router:
+            self.router = router
+            self.bodies = {}
+            return None
+        return self.bodies.get(key)
+
+    def store(self, key: tuple[str, str], value: tuple[str, str, str, int]) -> None:
+        if len(self.bodies) >= self.MAX_ENTRIES:
+            self.bodies.clear()
+        self.bodies[key] = value
+
+
+_route_bodies = _RouteBodies()
+
+
+def _record_route(persona: str, normalized_key: str, corrections: int) -> None:
+    logger.append_keys(persona=persona, resonance_key=normalized_key)
+    record_persona(persona)
+    if corrections:
+        metrics.add_metric(name="CorrectionsApplied", unit="Count", value=corrections)
+
+
+def parse_key_counted(raw: str, on_invalid: str = "error") -> Any:
+    try:
+        return parse_resonance_key(raw, on_invalid)  # type: ignore[arg-type]
+    except InvalidResonanceKey:
+        metrics.add_metric(name="InvalidKeys", unit="Count", value=1)
+        raise
+
+
+@router.post(
+    "/v1/route",
+    summary="Pick the persona for a resonance key",
+    responses={200: json_content(RouteResponse, "Routing result"), **error_responses(400, 413, 415, 422, 503)},
+    tags=["routing"],
+)
+def route(body: RouteRequest) -> Response:
+    snapshot = current_catalog()
+    previous = None
+    if body.session_id:
+        previous = _previous_persona(body.session_id)
+    if previous is None:
+        cache_key = (body.resonance_key, body.on_invalid)
+        hit = _route_bodies.lookup(snapshot.router, cache_key)
+        if hit is not None:
+            text, persona, normalized, corrections = hit
+            _record_route(persona, normalized, corrections)
+            return json_ok(text)
+    key = parse_key_counted(body.resonance_key, body.on_invalid)
+    result = snapshot.router.route(key, previous_persona=previous)
+    text = result.model_dump_json()
+    if previous is None:
+        _route_bodies.store(
+            (body.resonance_key, body.on_invalid),
+            (text, result.persona, key.normalized_key, len(key.corrections)),
+        )
+    _record_route(result.persona, key.normalized_key, len(key.corrections))
+    return json_ok(text)
+
+
+def _previous_persona(session_id: str) -> str | None:
+    from handlers.common.deps import session_store
+
+    turns = session_store().history(session_id, limit=1)
+    return turns[-1].persona if turns else None
+
+
+# ---- resonance tools -------------------------------------------------------------------------
+
+
+@router.post(
+    "/v1/resonance/validate",
+    summary="Validate and normalise a resonance key",
+    responses={200: json_content(ValidateResponse, "Validation result"), **error_responses(400, 415, 422)},
+    tags=["resonance"],
+)
+def validate(body: ValidateRequest) -> Response:
+    return json_ok(validate_resonance_key(body.resonance_key).model_dump_json())
+
+
+@router.post(
+    "/v1/resonance/detect",
+    summary="Infer a resonance key from a message",
+    responses={200: json_content(DetectResponse, "Inferred key"), **error_responses(400, 413, 415, 422)},
+    tags=["resonance"],
+)
+def detect(body: DetectRequest) -> Response:
+    from core.inference import detect as infer
+
+    check_message_size(body.message, "message")
+    return json_ok(infer(body.message).model_dump_json())
+
+
+# ---- personas --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/v1/personas",
+    summary="Enabled personas and what they are good at",
+    responses={200: json_content(PersonaList, "Personas"), **error_responses(503)},
+    tags=["personas"],
+)
+def list_personas() -> Response:
+    from core.personas import capabilities
+
+    catalog = current_catalog().catalog
+    personas = [capabilities(p) for p in catalog.enabled()]
+    return json_ok({"personas": personas, "catalog_version": catalog.version})
+
+
+@router.get(
+    "/v1/personas/<name>",
+    summary="One persona, in the representation PUT accepts, plus its version",
+    responses={200: {"description": "The persona; ETag carries its version"}, **error_responses(404, 503)},
+    tags=["personas"],
+)
+def get_persona(name: str) -> Response:
+    persona = current_catalog().catalog.get(name)
+    if persona is None:
+        raise NotFound(f"persona {name[:64]!r} does not exist")
+    return json_ok(persona.representation(), headers={"ETag": f'"{persona.version}"'})
+
+
+@router.post(
+    "/v1/personas/recommend",
+    summary="Recommend a persona for a scenario described in words",
+    responses={200: json_content(RecommendResponse, "Recommendation"), **error_responses(400, 413, 415, 422)},
+    tags=["personas"],
+)
+def recommend(body: RecommendRequest) -> Response:
+    from core.recommend import recommend as recommend_for
+
+    check_message_size(body.scenario, "scenario")
+    return json_ok(recommend_for(body.scenario, current_catalog().router).model_dump_json())
+
+
+# ---- health and docs -------------------------------------------------------------------------
+
+
+@router.get(
+    "/health",
+    summary="Liveness (no dependencies)",
+    responses={200: json_content(HealthResponse, "Alive")},
+    tags=["health"],
+)
+def health() -> Response:
+    return json_ok({"status": "ok", "version": SERVICE_VERSION})
+
+
+@router.get(
+    "/health/ready",
+    summary="Readiness: DynamoDB reachable and catalog loaded",
+    responses={200: json_content(ReadyResponse, "Ready"), **error_responses(503)},
+    tags=["health"],
+)
+def ready() -> Response:
+    try:
+        catalog_store().ping()
+        snapshot = current_catalog()
+    except Exception as exc:
+        logger.warning("not ready", extra={"error": type(exc).__name__})
+        return json_error("UNAVAILABLE", "not ready: the catalog store is unreachable", headers={"Retry-After": "5"})
+    if snapshot.stale:
+        return json_error("UNAVAILABLE", "not ready: serving a stale catalog", headers={"Retry-After": "5"})
+    catalog = snapshot.catalog
+    return json_ok({"status": "ready", "catalog_version": catalog.version, "personas": len(catalog.enabled())})
+
+
+@router.get("/v1/openapi.json", summary="OpenAPI document", tags=["docs"])
+def openapi_document() -> Response:
+    from handlers.openapi import openapi_json
+
+    return json_ok(openapi_json())
+
+
+@router.get("/v1/docs", summary="Swagger UI", tags=["docs"], include_in_schema=False)
+def swagger_ui() -> Response:
+    from handlers.openapi import swagger_html
+
+    return docs_response(swagger_html())

@@ -1,0 +1,147 @@
+"""Request and response models at the HTTP edge (SPEC section 5). Request models are validated
+by Powertools; response models document the contract in the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Limits that are part of the contract. Over-long keys and messages get their own error codes
+# (INVALID_RESONANCE_KEY / PAYLOAD_TOO_LARGE), so the models leave them to the routes.
+MAX_MESSAGE_CHARS = 8000
+SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+
+SessionId = Annotated[str, Field(pattern=SESSION_ID_PATTERN, description="Client-chosen session id")]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RouteRequest(_Request):
+    resonance_key: str = Field(description="`tone-pace-intent`, e.g. frustrated-burst-seek_advice")
+    on_invalid: Literal["error", "default"] = "error"
+    session_id: SessionId | None = None
+
+
+class ValidateRequest(_Request):
+    resonance_key: str
+
+
+class DetectRequest(_Request):
+    message: str
+
+
+class RecommendRequest(_Request):
+    scenario: str = Field(min_length=1)
+
+
+# ---- responses (documentation; the routes return plain dicts of these shapes) --------------
+
+
+class CorrectionOut(BaseModel):
+    part: str
+    input: str
+    resolved: str
+    rule: str
+
+
+class ResonanceOut(BaseModel):
+    normalized_key: str
+    tone: str
+    pace: str
+    intent: str
+    corrections: list[CorrectionOut]
+
+
+class RouteResponse(BaseModel):
+    persona: str
+    secondary_persona: str | None
+    confidence: float
+    scores: dict[str, float]
+    breakdown: dict[str, dict[str, float]]
+    reasoning: str
+    resonance: ResonanceOut
+    catalog_version: int
+
+
+class KeyProblemOut(BaseModel):
+    part: str
+    input: str | None
+    reason: str
+    suggestions: list[str]
+
+
+class ValidateResponse(BaseModel):
+    valid: bool
+    normalized_key: str | None
+    corrections: list[CorrectionOut]
+    errors: list[KeyProblemOut]
+
+
+class PartGuessOut(BaseModel):
+    value: str
+    confidence: float
+
+
+class DetectResponse(BaseModel):
+    resonance_key: str
+    parts: dict[str, PartGuessOut]
+    cues: list[str]
+
+
+class PersonaSummary(BaseModel):
+    name: str
+    display_name: str
+    description: str
+    traits: list[str]
+    strengths: list[str]
+    prompt_style: str
+    priority: int
+    version: int
+    best_tones: list[str]
+    best_paces: list[str]
+    best_intents: list[str]
+
+
+class PersonaList(BaseModel):
+    personas: list[PersonaSummary]
+    catalog_version: int
+
+
+class RecommendResponse(BaseModel):
+    persona: str
+    scores: dict[str, float]
+    why: list[str]
+    resonance_key: str
+
+
+class HealthResponse(BaseModel):
+    status: str
+    version: str
+
+
+class ReadyResponse(BaseModel):
+    status: str
+    catalog_version: int
+    personas: int
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]]
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+    request_id: str
+
+
+def json_content(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
+def error_responses(*statuses: int) -> dict[int, Any]:
+    return {status: json_content(ErrorResponse, "Error") for status in statuses}
