@@ -17,12 +17,15 @@ from typing import Any
 from handlers.common.observability import logger
 
 
-def _respond(event: dict[str, Any], context: Any, status: str, data: dict[str, Any], reason: str = "") -> None:
+def _respond(
+    event: dict[str, Any], context: Any, status: str, data: dict[str, Any], reason: str = ""
+) -> None:
     body = json.dumps(
         {
             "Status": status,
             "Reason": reason or f"See CloudWatch log stream {getattr(context, 'log_stream_name', '-')}",
-            "PhysicalResourceId": event.get("PhysicalResourceId") or f"catalog-seed-{os.environ.get('CATALOG_TABLE', '')}",
+            "PhysicalResourceId": event.get("PhysicalResourceId")
+            or f"catalog-seed-{os.environ.get('CATALOG_TABLE', '')}",
             "StackId": event.get("StackId"),
             "RequestId": event.get("RequestId"),
             "LogicalResourceId": event.get("LogicalResourceId"),

@@ -63,7 +63,12 @@ def test_success_returns_content_and_tokens() -> None:
     [
         {"message": {"role": "assistant", "content": []}},
         {"message": {"role": "assistant", "content": [{"text": "   "}]}},
-        {"message": {"role": "assistant", "content": [{"image": {"format": "png", "source": {"bytes": b"x"}}}]}},
+        {
+            "message": {
+                "role": "assistant",
+                "content": [{"image": {"format": "png", "source": {"bytes": b"x"}}}],
+            }
+        },
     ],
 )
 def test_malformed_output_is_a_clean_unavailable(output: dict[str, Any]) -> None:
@@ -109,7 +114,9 @@ class FakeBedrockHttp:
                 {"x-amzn-errortype": "ThrottlingException", "content-type": "application/json"},
                 _Raw(b'{"message":"Too many requests"}'),
             )
-        return AWSResponse(request.url, 200, {"content-type": "application/json"}, _Raw(json.dumps(_answer()).encode()))
+        return AWSResponse(
+            request.url, 200, {"content-type": "application/json"}, _Raw(json.dumps(_answer()).encode())
+        )
 
 
 class _Raw:

@@ -19,9 +19,17 @@ from handlers.common.http import (
 )
 
 
-def _event(body: Any = None, content_type: str | None = "application/json", b64: bool = False) -> dict[str, Any]:
+def _event(
+    body: Any = None, content_type: str | None = "application/json", b64: bool = False
+) -> dict[str, Any]:
     headers = {"Content-Type": content_type} if content_type else {}
-    return {"httpMethod": "POST", "path": "/v1/route", "headers": headers, "body": body, "isBase64Encoded": b64}
+    return {
+        "httpMethod": "POST",
+        "path": "/v1/route",
+        "headers": headers,
+        "body": body,
+        "isBase64Encoded": b64,
+    }
 
 
 def _code(response: dict[str, Any] | None) -> str | None:
@@ -75,13 +83,17 @@ def test_bad_base64_is_400() -> None:
     assert _code(precheck(_event("***", b64=True), "r")) == "BAD_REQUEST"
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
 def test_wrong_media_type_is_415(content_type: str) -> None:
     response = precheck(_event("{}", content_type=content_type), "r")
     assert response is not None and response["statusCode"] == 415
 
 
-@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8", "APPLICATION/JSON"])
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8", "APPLICATION/JSON"]
+)
 def test_json_media_types_pass(content_type: str) -> None:
     assert precheck(_event("{}", content_type=content_type), "r") is None
 
@@ -118,7 +130,9 @@ def test_finish_keeps_the_docs_policy_only_for_the_docs_page() -> None:
     assert docs["multiValueHeaders"]["Content-Security-Policy"] == [CSP_DOCS]
     sneaky = {"statusCode": 200, "multiValueHeaders": {"Content-Security-Policy": ["default-src *"]}}
     finish(sneaky, "r", "1")
-    assert sneaky["multiValueHeaders"]["Content-Security-Policy"] == [SECURITY_HEADERS["Content-Security-Policy"]]
+    assert sneaky["multiValueHeaders"]["Content-Security-Policy"] == [
+        SECURITY_HEADERS["Content-Security-Policy"]
+    ]
 
 
 def test_request_id_prefers_api_gateway_then_lambda() -> None:

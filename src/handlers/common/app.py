@@ -26,6 +26,7 @@ from handlers.common.http import (
     request_id_of,
 )
 from handlers.common.observability import logger, metrics
+from handlers.common.tracing import traced_request
 
 # Requests whose server-side failure the RoutingFailures alarm watches.
 ROUTING_PATHS = frozenset({"/v1/route", "/v1/chat"})
@@ -61,7 +62,9 @@ def _validation_details(errors: Any) -> list[dict[str, Any]]:
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
         # pydantic's "input" may echo a huge or sensitive payload: never returned.
-        details.append({"field": ".".join(loc) or "body", "message": err.get("msg", ""), "type": err.get("type")})
+        details.append(
+            {"field": ".".join(loc) or "body", "message": err.get("msg", ""), "type": err.get("type")}
+        )
     return details
 
 
@@ -102,7 +105,9 @@ def create_resolver() -> APIGatewayRestResolver:
     def _unexpected(exc: Exception) -> Response:
         if _is_throttling(exc):
             logger.warning("dependency throttled", extra={"error": type(exc).__name__})
-            return json_error("UNAVAILABLE", "the service is busy; retry shortly", headers={"Retry-After": "1"})
+            return json_error(
+                "UNAVAILABLE", "the service is busy; retry shortly", headers={"Retry-After": "1"}
+            )
         logger.exception("unhandled error")
         return json_error("INTERNAL", "internal error")
 
@@ -170,7 +175,8 @@ def lambda_entry(app: APIGatewayRestResolver) -> Handler:
             if not isinstance(event, dict):
                 response = error_response("BAD_REQUEST", "not an API Gateway proxy event", request_id)
             else:
-                response = precheck(event, request_id) or app.resolve(event, context)
+                with traced_request(str(event.get("resource") or "request")):
+                    response = precheck(event, request_id) or app.resolve(event, context)
         except Exception:
             logger.exception("unhandled error outside the resolver")
             response = error_response("INTERNAL", "internal error", request_id)

@@ -59,7 +59,6 @@ def current_catalog() -> CatalogSnapshot:
     return snapshot
 
 
-
 @cache
 def session_store() -> DynamoDBSessionStore:
     from core.adapters.dynamodb_sessions import DynamoDBSessionStore
@@ -91,6 +90,7 @@ def chat_service() -> ChatService:
 
     sessions = session_store() if os.environ.get("SESSIONS_TABLE") else None
     return ChatService(current_catalog, model_backend(), sessions)
+
 
 def reset() -> None:
     """Forget every cached dependency (tests, and the local server after a restart of DynamoDB)."""

@@ -34,7 +34,7 @@ def parse_if_match(value: str | None) -> int | None:
     match = _IF_MATCH.match(value)
     if not match:
         raise ValidationFailed(
-            "If-Match must be a persona version, quoted or bare (e.g. \"3\")",
+            'If-Match must be a persona version, quoted or bare (e.g. "3")',
             [{"field": "If-Match", "message": "not a version number"}],
         )
     return int(match.group(1))

@@ -21,6 +21,7 @@ from core.errors import Conflict, Unavailable, ValidationFailed
 from core.prompts import ChatContext
 from handlers.common.deps import chat_service
 from handlers.common.observability import logger, metrics, record_persona
+from handlers.common.tracing import annotate
 from handlers.routes.public import check_message_size, json_ok
 from handlers.schemas import SessionId, error_responses
 
@@ -160,7 +161,10 @@ def chat(body: ChatRequest, idempotency_key: IdempotencyKey = None) -> Response:
     payload = body.model_dump(exclude_none=True)
     result = _run_idempotent(idempotency_key, payload) if idempotency_key else _run(payload)
     logger.append_keys(persona=result["persona"], resonance_key=result["resonance"]["normalized_key"])
-    logger.info("chat answered", extra={"backend": result["llm"]["backend"], "session_id": result["session_id"]})
+    annotate(persona=result["persona"], resonance_key=result["resonance"]["normalized_key"])
+    logger.info(
+        "chat answered", extra={"backend": result["llm"]["backend"], "session_id": result["session_id"]}
+    )
     record_persona(result["persona"])
     llm = result["llm"]
     if llm["backend"] != "none":

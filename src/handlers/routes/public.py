@@ -18,6 +18,7 @@ from handlers.common.app import docs_response, json_error
 from handlers.common.deps import catalog_store, current_catalog
 from handlers.common.http import JSON_CONTENT_TYPE
 from handlers.common.observability import logger, metrics, record_persona
+from handlers.common.tracing import annotate
 from handlers.schemas import (
     MAX_MESSAGE_CHARS,
     DetectRequest,
@@ -85,6 +86,7 @@ _route_bodies = _RouteBodies()
 
 def _record_route(persona: str, normalized_key: str, corrections: int) -> None:
     logger.append_keys(persona=persona, resonance_key=normalized_key)
+    annotate(persona=persona, resonance_key=normalized_key)
     record_persona(persona)
     if corrections:
         metrics.add_metric(name="CorrectionsApplied", unit="Count", value=corrections)
@@ -101,7 +103,10 @@ def parse_key_counted(raw: str, on_invalid: str = "error") -> Any:
 @router.post(
     "/v1/route",
     summary="Pick the persona for a resonance key",
-    responses={200: json_content(RouteResponse, "Routing result"), **error_responses(400, 413, 415, 422, 503)},
+    responses={
+        200: json_content(RouteResponse, "Routing result"),
+        **error_responses(400, 413, 415, 422, 503),
+    },
     tags=["routing"],
 )
 def route(body: RouteRequest) -> Response:
@@ -229,11 +234,15 @@ def ready() -> Response:
         snapshot = current_catalog()
     except Exception as exc:
         logger.warning("not ready", extra={"error": type(exc).__name__})
-        return json_error("UNAVAILABLE", "not ready: the catalog store is unreachable", headers={"Retry-After": "5"})
+        return json_error(
+            "UNAVAILABLE", "not ready: the catalog store is unreachable", headers={"Retry-After": "5"}
+        )
     if snapshot.stale:
         return json_error("UNAVAILABLE", "not ready: serving a stale catalog", headers={"Retry-After": "5"})
     catalog = snapshot.catalog
-    return json_ok({"status": "ready", "catalog_version": catalog.version, "personas": len(catalog.enabled())})
+    return json_ok(
+        {"status": "ready", "catalog_version": catalog.version, "personas": len(catalog.enabled())}
+    )
 
 
 @router.get("/v1/openapi.json", summary="OpenAPI document", tags=["docs"])

@@ -1,0 +1,171 @@
+"""POST /v1/chat through the real Lambda handler against moto: idempotent retries, model
+failures, and the logs and metrics a request leaves behind."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from core.errors import Unavailable
+from core.ports import Completion
+from handlers.common import deps
+from tests.integration.conftest import create_catalog_table
+from tests.integration.test_sessions import create_sessions_table
+from tests.lambda_events import LambdaContext, rest_event
+
+
+class CountingBackend:
+    name = "bedrock"
+    model = "test-model"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.fail: Exception | None = None
+
+    def complete(self, system: str, user: str) -> Completion:
+        self.calls += 1
+        if self.fail is not None:
+            raise self.fail
+        return Completion(
+            content=f"reply {self.calls}", model=self.model, input_tokens=11, output_tokens=5, latency_ms=3.0
+        )
+
+
+def create_idempotency_table(client: Any, name: str = "idempotency") -> str:
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+@pytest.fixture
+def backend(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingBackend]:
+    from core.adapters.dynamodb_catalog import DynamoDBCatalogStore
+    from core.default_catalog import default_catalog
+
+    monkeypatch.setenv("CATALOG_TABLE", create_catalog_table(dynamodb))
+    monkeypatch.setenv("SESSIONS_TABLE", create_sessions_table(dynamodb))
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", create_idempotency_table(dynamodb))
+    DynamoDBCatalogStore("catalog", client=dynamodb).seed(default_catalog())
+    counting = CountingBackend()
+    deps.reset()
+    from handlers.routes import chat as chat_routes
+
+    chat_routes._idempotent_runner.cache_clear()
+    monkeypatch.setattr(deps, "model_backend", lambda: counting)
+    yield counting
+    deps.reset()
+    chat_routes._idempotent_runner.cache_clear()
+
+
+def _chat(body: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
+    from handlers.api import lambda_handler
+
+    headers = {"Content-Type": "application/json"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    return lambda_handler(
+        rest_event("POST", "/v1/chat", body=json.dumps(body), headers=headers), LambdaContext()
+    )
+
+
+def _body(response: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(response["body"])
+
+
+def test_chat_answers_with_model_content(backend: CountingBackend) -> None:
+    response = _chat({"message": "짜증나!! 빨리 해결해줘", "resonance_key": "frustrated-burst-seek_advice"})
+    assert response["statusCode"] == 200
+    body = _body(response)
+    assert body["persona"] == "Lua"
+    assert body["content"] == "reply 1"
+    assert body["llm"] == {
+        "backend": "bedrock",
+        "model": "test-model",
+        "latency_ms": 3.0,
+        "input_tokens": 11,
+        "output_tokens": 5,
+    }
+    assert set(body) >= {"persona", "confidence", "content", "prompt", "routing", "resonance", "session_id"}
+
+
+def test_same_idempotency_key_twice_calls_the_model_once(backend: CountingBackend) -> None:
+    payload = {"message": "plan the launch with the team", "session_id": "idem-1"}
+    first = _chat(payload, "key-123")
+    second = _chat(payload, "key-123")
+    assert first["statusCode"] == second["statusCode"] == 200
+    assert backend.calls == 1
+    assert _body(first) == _body(second)
+
+
+def test_same_key_different_body_is_refused_and_changes_nothing(backend: CountingBackend) -> None:
+    _chat({"message": "first body"}, "key-456")
+    response = _chat({"message": "another body"}, "key-456")
+    assert response["statusCode"] == 422
+    error = _body(response)["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert "Idempotency-Key" in error["message"]
+    assert backend.calls == 1
+
+
+def test_different_keys_are_independent(backend: CountingBackend) -> None:
+    _chat({"message": "hello"}, "key-a")
+    _chat({"message": "hello"}, "key-b")
+    assert backend.calls == 2
+
+
+def test_failed_model_call_is_not_remembered(backend: CountingBackend) -> None:
+    backend.fail = Unavailable("the model is unavailable; retry later", retry_after=2)
+    failed = _chat({"message": "hello"}, "key-retry")
+    assert failed["statusCode"] == 503
+    assert failed["multiValueHeaders"]["Retry-After"] == ["2"]
+    backend.fail = None
+    retried = _chat({"message": "hello"}, "key-retry")
+    assert retried["statusCode"] == 200
+    assert backend.calls == 2
+
+
+def test_message_over_8000_characters_is_413(backend: CountingBackend) -> None:
+    response = _chat({"message": "가" * 8001})
+    assert response["statusCode"] == 413
+    assert _body(response)["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert backend.calls == 0
+
+
+def test_logs_carry_correlation_id_and_never_the_message(
+    backend: CountingBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "my secret diary entry 12345"
+    from handlers.api import lambda_handler
+
+    event = rest_event(
+        "POST",
+        "/v1/chat",
+        body=json.dumps({"message": secret, "resonance_key": "calm-medium-learning"}),
+        headers={"Content-Type": "application/json"},
+        request_id="corr-abc-1",
+    )
+    response = lambda_handler(event, LambdaContext())
+    assert response["statusCode"] == 200
+    out = capsys.readouterr().out
+    log_lines = [json.loads(line) for line in out.splitlines() if line.startswith("{") and '"level"' in line]
+    assert log_lines, "the request logs at least one structured line"
+    assert all(line.get("correlation_id") == "corr-abc-1" for line in log_lines)
+    answered = [line for line in log_lines if line.get("message") == "chat answered"]
+    assert answered and answered[0]["persona"] == "Elro"
+    assert answered[0]["resonance_key"] == "calm-medium-learning"
+    assert secret not in out
+
+
+def test_chat_emits_model_metrics(backend: CountingBackend, capsys: pytest.CaptureFixture[str]) -> None:
+    _chat({"message": "hello", "resonance_key": "calm-medium-learning"})
+    out = capsys.readouterr().out
+    emf = [json.loads(line) for line in out.splitlines() if '"_aws"' in line]
+    names = {m["Name"] for doc in emf for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert {"ModelLatency", "InputTokens", "OutputTokens", "Requests", "Latency", "PersonaSelected"} <= names
