@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from core.personas import Catalog, Persona
     from core.prompts import Turn
+    from core.rollout import Rollout, VersionStats
 
 
 class CatalogStore(Protocol):
@@ -47,9 +48,38 @@ class Completion:
 
 
 class ModelBackend(Protocol):
-    name: str
-    model: str | None
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def model(self) -> str | None: ...
 
     def complete(self, system: str, user: str) -> Completion | None:
         """Run the model on a system prompt and one user turn; None for a backend that makes no
         call. Raises core.errors.Unavailable when the model cannot answer."""
+
+
+class RolloutStore(Protocol):
+    def get(self, function_name: str) -> Rollout | None:
+        """The latest rollout of a function, finished or not."""
+
+    def save(self, rollout: Rollout, expected_revision: int | None) -> Rollout:
+        """Store at expected_revision (None: no rollout stored yet) and return it with the next
+        revision. Raises Conflict when another writer got there first."""
+
+    def all(self) -> list[Rollout]:
+        """The latest rollout of every function."""
+
+
+class TrafficControl(Protocol):
+    def current(self, function_name: str, alias: str) -> tuple[str, dict[str, float]]:
+        """The alias's primary version and its additional version weights."""
+
+    def shift(self, function_name: str, alias: str, stable: str, candidate: str, weight: float) -> None:
+        """Send `weight` of the alias's traffic to candidate and the rest to stable
+        (1.0: candidate only; 0.0: stable only)."""
+
+
+class VersionMetrics(Protocol):
+    def stats(self, function_name: str, alias: str, version: str, start: float, end: float) -> VersionStats:
+        """Requests, errors, routing failures and p95 duration of one version in [start, end)."""

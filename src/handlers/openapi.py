@@ -47,7 +47,10 @@ def _schema(app: APIGatewayRestResolver, version: str) -> str:
 
 @cache
 def swagger_html() -> str:
-    assets = Path(__import__("aws_lambda_powertools").__file__).parent / "event_handler/openapi/swagger_ui"
+    import aws_lambda_powertools
+
+    package = Path(str(aws_lambda_powertools.__file__)).parent
+    assets = package / "event_handler" / "openapi" / "swagger_ui"
     js = (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
     css = (assets / "swagger-ui.min.css").read_text(encoding="utf-8")
     spec = openapi_json().replace("</", "<\\/")  # keep the inline JSON from closing the script tag

@@ -139,7 +139,7 @@ class ErrorResponse(BaseModel):
     request_id: str
 
 
-def json_content(model: type[BaseModel], description: str) -> dict[str, Any]:
+def json_content(model: type[BaseModel], description: str) -> Any:
     return {"description": description, "content": {"application/json": {"model": model}}}
 
 

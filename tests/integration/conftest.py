@@ -58,4 +58,40 @@ class CallCounter:
         self.calls.append(model.name)
 
 
-__all__ = ["REGION", "CallCounter", "create_catalog_table", "os"]
+def create_table(client: Any, name: str, keys: list[str]) -> str:
+    """An on-demand table whose key attributes are all strings (HASH first, then RANGE)."""
+    client.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": key, "KeyType": kind}
+            for key, kind in zip(keys, ("HASH", "RANGE"), strict=False)
+        ],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key in keys],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+@pytest.fixture
+def service(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Every table of the stack in moto, the default catalog seeded, fresh handler dependencies.
+    Yields the DynamoDB client."""
+    from core.adapters.dynamodb_catalog import DynamoDBCatalogStore
+    from core.default_catalog import default_catalog
+    from handlers.common import deps
+
+    monkeypatch.setenv("CATALOG_TABLE", create_catalog_table(dynamodb))
+    monkeypatch.setenv("SESSIONS_TABLE", create_table(dynamodb, "sessions", ["session_id", "turn"]))
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", create_table(dynamodb, "idempotency", ["id"]))
+    monkeypatch.setenv("LLM_BACKEND", "none")
+    DynamoDBCatalogStore("catalog", client=dynamodb).seed(default_catalog())
+    from handlers.routes import chat
+
+    deps.reset()
+    chat._idempotent_runner.cache_clear()
+    yield dynamodb
+    deps.reset()
+    chat._idempotent_runner.cache_clear()
+
+
+__all__ = ["REGION", "CallCounter", "create_catalog_table", "create_table", "os"]

@@ -25,19 +25,9 @@ def _persona_sk(name: str) -> str:
 
 
 def make_client() -> Any:
-    """A DynamoDB client with bounded timeouts and standard retries. AWS_ENDPOINT_URL_DYNAMODB
-    points it at DynamoDB Local without any special code path."""
-    import boto3  # imported here so importing this module stays cheap for tests and tooling
-    from botocore.config import Config
+    from core.adapters.clients import client
 
-    return boto3.client(
-        "dynamodb",
-        config=Config(
-            connect_timeout=2,
-            read_timeout=3,
-            retries={"total_max_attempts": 3, "mode": "standard"},
-        ),
-    )
+    return client("dynamodb")
 
 
 class DynamoDBCatalogStore:

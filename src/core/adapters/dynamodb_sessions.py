@@ -28,9 +28,9 @@ class DynamoDBSessionStore:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if client is None:
-            from core.adapters.dynamodb_catalog import make_client
+            from core.adapters.clients import client as make_client
 
-            client = make_client()
+            client = make_client("dynamodb")
         self.table_name = table_name
         self._client = client
         self._ttl_seconds = int(ttl_days * 86400)

@@ -1,0 +1,443 @@
+"""`make bench`: every benchmark of SPEC section 7, ours and the baseline side by side in one run.
+
+Each measurement runs in its own worker process (`python -m bench.run --worker NAME`) whose
+stdout goes to /dev/null: the handlers write a JSON log line and an EMF metrics blob per request,
+as they do in Lambda, and a terminal would make that cost look larger than a Lambda log pipe.
+Workers hand their numbers back through a JSON file.
+
+Rows are written to bench/results.json as objects with exactly the keys
+name, ours, baseline, ratio, target, pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+
+# Route event body used everywhere: a canonical key, so both handlers do comparable parsing.
+ROUTE_BODY = json.dumps({"resonance_key": "frustrated-burst-seek_advice"})
+
+# Lambda pricing used for the cost row (us-east-1, arm64, published list prices).
+PRICE_PER_GB_SECOND_ARM = 0.0000133334
+PRICE_PER_MILLION_REQUESTS = 0.20
+PRICE_PER_MILLION_REST_API_CALLS = 3.50
+
+
+# ---- shared helpers --------------------------------------------------------------------------
+
+
+def route_event(body: str = ROUTE_BODY, request_id: str = "bench") -> dict[str, Any]:
+    headers = {"Content-Type": "application/json", "Host": "bench.local"}
+    return {
+        "resource": "/v1/route",
+        "path": "/v1/route",
+        "httpMethod": "POST",
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": request_id,
+            "stage": "bench",
+            "httpMethod": "POST",
+            "path": "/bench/v1/route",
+            "resourcePath": "/v1/route",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+class Context:
+    function_name = "persona-router-bench"
+    function_version = "1"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:persona-router-bench:live"
+    aws_request_id = "bench"
+    log_stream_name = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def template_memory_mb() -> int:
+    """MemorySize of ApiFunction (or Globals) in template.yaml; the cost row depends on it."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    # CloudFormation short tags (!Ref, !Sub, ...) only need to load, not resolve.
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    template = yaml.load((ROOT / "template.yaml").read_text(encoding="utf-8"), Loader=Loader)
+    function = template["Resources"]["ApiFunction"]["Properties"]
+    memory = function.get("MemorySize") or template.get("Globals", {}).get("Function", {}).get("MemorySize")
+    return int(memory) if isinstance(memory, int) else 128
+
+
+# ---- workers (run in a fresh process each) -------------------------------------------------
+
+
+def _ours() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    from handlers.api import lambda_handler
+
+    return lambda_handler
+
+
+def _baseline() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    from bench.baseline_handler import lambda_handler
+
+    return lambda_handler
+
+
+def worker_warm(rounds: int, batch: int) -> dict[str, Any]:
+    """Warm POST /v1/route, ours and the baseline interleaved batch by batch so that machine noise
+    hits both alike."""
+    handlers = {"ours": _ours(), "baseline": _baseline()}
+    context = Context()
+    event = route_event()
+    for name, handler in handlers.items():
+        for _ in range(200):  # warm up: catalog loaded, caches filled, code paths hot
+            response = handler(event, context)
+        if response["statusCode"] != 200:
+            raise RuntimeError(f"{name} answered {response['statusCode']}: {response.get('body')}")
+    samples: dict[str, list[float]] = {"ours": [], "baseline": []}
+    clock = time.perf_counter_ns
+    for _ in range(rounds):
+        for name, handler in handlers.items():
+            bucket = samples[name]
+            for _ in range(batch):
+                started = clock()
+                handler(event, context)
+                bucket.append((clock() - started) / 1000.0)
+    return {
+        name: {"median_us": statistics.median(v), "p99_us": percentile(v, 0.99), "n": len(v)}
+        for name, v in samples.items()
+    }
+
+
+def worker_dynamodb_calls(requests: int) -> dict[str, Any]:
+    """DynamoDB API calls made by warm requests, counted on botocore's event system."""
+    import botocore.session
+
+    calls: list[str] = []
+    handler = _ours()
+    context = Context()
+    event = route_event()
+    handler(event, context)  # the cold request loads the catalog (one Query)
+
+    from handlers.common import deps
+
+    client = deps.catalog_store()._client
+
+    def count(**kwargs: Any) -> None:
+        calls.append(kwargs.get("event_name", "?"))
+
+    client.meta.events.register("before-call.dynamodb", count)
+    del botocore.session  # imported only to make the dependency explicit
+    for _ in range(requests):
+        handler(event, context)
+    return {"requests": requests, "calls": len(calls)}
+
+
+def worker_memory(invocations: int, which: str) -> dict[str, Any]:
+    handler = _ours() if which == "ours" else _baseline()
+    context = Context()
+    bodies = [
+        json.dumps({"resonance_key": key})
+        for key in (
+            "frustrated-burst-seek_advice",
+            "calm-medium-learning",
+            "analytical-contemplative-planning",
+        )
+    ]
+    events = [route_event(body) for body in bodies]
+    for i in range(2000):  # steady state first: caches filled
+        handler(events[i % 3], context)
+    import gc
+
+    gc.collect()
+    before = rss_kib()
+    for i in range(invocations):
+        handler(events[i % 3], context)
+    gc.collect()
+    after = rss_kib()
+    return {"before_kib": before, "after_kib": after, "growth_kib": after - before}
+
+
+def worker_routing(personas: int, lookups: int) -> dict[str, Any]:
+    """Router.route on a warm key for a catalog of N personas."""
+    from bench.catalogs import synthetic_catalog
+    from core.resonance import parse_resonance_key
+    from core.routing import Router
+
+    router = Router(synthetic_catalog(personas))
+    keys = [
+        parse_resonance_key(k)
+        for k in ("frustrated-burst-seek_advice", "calm-medium-learning", "analytical-contemplative-planning")
+    ]
+    for key in keys:
+        router.route(key)
+    clock = time.perf_counter_ns
+    samples: list[float] = []
+    for i in range(lookups):
+        key = keys[i % 3]
+        started = clock()
+        router.route(key)
+        samples.append((clock() - started) / 1000.0)
+    return {"median_us": statistics.median(samples), "p99_us": percentile(samples, 0.99)}
+
+
+COLD_OURS = """
+import time
+t0 = time.perf_counter()
+from handlers.api import lambda_handler
+from bench.run import route_event, Context
+response = lambda_handler(route_event(), Context())
+t1 = time.perf_counter()
+assert response["statusCode"] == 200, response
+print((t1 - t0) * 1000.0, file=open(__import__("sys").argv[1], "w"))
+"""
+
+COLD_BASELINE = """
+import time
+t0 = time.perf_counter()
+import os, boto3
+from bench.baseline_handler import lambda_handler
+client = boto3.client("dynamodb")
+client.get_item(TableName=os.environ["CATALOG_TABLE"], Key={"pk": {"S": "CATALOG"}, "sk": {"S": "META"}})
+from bench.run import route_event, Context
+response = lambda_handler(route_event(), Context())
+t1 = time.perf_counter()
+assert response["statusCode"] == 200, response
+print((t1 - t0) * 1000.0, file=open(__import__("sys").argv[1], "w"))
+"""
+
+
+def _run_script(code: str, env: dict[str, str]) -> float:
+    with tempfile.NamedTemporaryFile(suffix=".txt") as out:
+        subprocess.run(
+            [sys.executable, "-c", code, out.name],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        return float(Path(out.name).read_text(encoding="ascii"))
+
+
+def _run_worker(name: str, env: dict[str, str], *args: str) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        subprocess.run(
+            [sys.executable, "-m", "bench.run", "--worker", name, "--out", out.name, *args],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        result: dict[str, Any] = json.loads(Path(out.name).read_text(encoding="utf-8"))
+        return result
+
+
+# ---- the run ---------------------------------------------------------------------------------
+
+
+def row(
+    name: str, ours: float, baseline: float, target: str, passed: bool, digits: int = 3
+) -> dict[str, Any]:
+    ratio = round(ours / baseline, 3) if baseline else None
+    return {
+        "name": name,
+        "ours": round(ours, digits),
+        "baseline": round(baseline, digits),
+        "ratio": ratio,
+        "target": target,
+        "pass": bool(passed),
+    }
+
+
+def measure(env: dict[str, str], quick: bool) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    scale = 0.1 if quick else 1.0
+
+    warm = _run_worker("warm", env, str(max(4, int(20 * scale))), "1000")
+    ours, base = warm["ours"], warm["baseline"]
+    ratio = ours["median_us"] / base["median_us"]
+    rows.append(
+        row("warm POST /v1/route median (us)", ours["median_us"], base["median_us"], "<= 1.3x", ratio <= 1.3)
+    )
+    rows.append(row("warm POST /v1/route p99 (us)", ours["p99_us"], base["p99_us"], "reported", True))
+
+    cold_ours: list[float] = []
+    cold_base: list[float] = []
+    for _ in range(max(3, int(9 * scale))):  # interleaved, fresh interpreter each time
+        cold_ours.append(_run_script(COLD_OURS, env))
+        cold_base.append(_run_script(COLD_BASELINE, env))
+    ours_cold, base_cold = statistics.median(cold_ours), statistics.median(cold_base)
+    rows.append(
+        row(
+            "cold start: import + first route (ms)",
+            ours_cold,
+            base_cold,
+            "<= 1.2x",
+            ours_cold <= 1.2 * base_cold,
+        )
+    )
+
+    lookups = max(20_000, int(200_000 * scale))
+    small = _run_worker("routing", env, "4", str(lookups))
+    for size in (100, 1000, 10_000):
+        big = _run_worker("routing", env, str(size), str(lookups))
+        passed = big["median_us"] <= 2 * small["median_us"]
+        target = "<= 2x (4 personas)" if size == 10_000 else "reported"
+        rows.append(
+            row(
+                f"routing {size} vs 4 personas median (us)",
+                big["median_us"],
+                small["median_us"],
+                target,
+                passed,
+            )
+        )
+
+    calls = _run_worker("dynamodb_calls", env, "1000")
+    per_request = calls["calls"] / calls["requests"]
+    rows.append(row("DynamoDB calls per warm request", per_request, 0.0, "0", per_request == 0))
+
+    invocations = max(10_000, int(100_000 * scale))
+    mem_ours = _run_worker("memory", env, str(invocations), "ours")
+    mem_base = _run_worker("memory", env, str(invocations), "baseline")
+    growth_ours = mem_ours["growth_kib"] / 1024
+    growth_base = mem_base["growth_kib"] / 1024
+    rows.append(
+        row(
+            f"RSS growth after {invocations:,} invocations (MB)",
+            growth_ours,
+            growth_base,
+            "< 5 MB",
+            growth_ours < 5,
+        )
+    )
+
+    memory_mb = template_memory_mb()
+
+    def cost(duration_us: float) -> float:
+        billed_ms = max(1, -(-int(duration_us) // 1000))  # Lambda bills whole milliseconds, rounded up
+        compute = billed_ms / 1000 * memory_mb / 1024 * PRICE_PER_GB_SECOND_ARM * 1_000_000
+        return compute + PRICE_PER_MILLION_REQUESTS
+
+    rows.append(
+        row(
+            "Lambda cost per million requests (USD)",
+            cost(ours["median_us"]),
+            cost(base["median_us"]),
+            "printed",
+            True,
+        )
+    )
+    print(
+        f"cost assumptions: arm64 at ${PRICE_PER_GB_SECOND_ARM}/GB-s, "
+        f"${PRICE_PER_MILLION_REQUESTS}/M requests, "
+        f"{memory_mb} MB (template.yaml), billed duration = measured warm median rounded up to 1 ms; "
+        f"API Gateway REST adds ${PRICE_PER_MILLION_REST_API_CALLS}/M calls; cold starts, logs and "
+        "DynamoDB are not included."
+    )
+    return rows
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    header = ("name", "ours", "baseline", "ratio", "target", "pass")
+    cells = [[str(r[h]) for h in header] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    print(line)
+    print("-" * len(line))
+    for c in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)))
+
+
+def bench_env(endpoint: str, catalog_table: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+            "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "CATALOG_TABLE": catalog_table,
+            "STAGE": "bench",
+            "POWERTOOLS_SERVICE_NAME": "persona-router",
+            "POWERTOOLS_METRICS_NAMESPACE": "PersonaRouter",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "CATALOG_CACHE_TTL_SECONDS": "3600",
+            "LLM_BACKEND": "none",
+        }
+    )
+    env.pop("SESSIONS_TABLE", None)
+    return env
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer iterations (smoke run)")
+    parser.add_argument("--worker")
+    parser.add_argument("--out")
+    parser.add_argument("args", nargs="*")
+    options = parser.parse_args(argv)
+
+    if options.worker:
+        workers: dict[str, Callable[..., dict[str, Any]]] = {
+            "warm": lambda r, b: worker_warm(int(r), int(b)),
+            "dynamodb_calls": lambda n: worker_dynamodb_calls(int(n)),
+            "memory": lambda n, which: worker_memory(int(n), which),
+            "routing": lambda n, k: worker_routing(int(n), int(k)),
+        }
+        result = workers[options.worker](*options.args)
+        Path(options.out).write_text(json.dumps(result), encoding="utf-8")
+        return 0
+
+    sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+    from scripts.dynamodb_local import DynamoDBLocal, create_tables, seed_catalog
+
+    with DynamoDBLocal() as local:
+        tables = create_tables(local.endpoint)
+        seed_catalog(local.endpoint, tables["CatalogTable"])
+        rows = measure(bench_env(local.endpoint, tables["CatalogTable"]), options.quick)
+    print_table(rows)
+    RESULTS.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
