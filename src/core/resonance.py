@@ -1,0 +1,304 @@
+"""Resonance-key parsing (SPEC section 2): whatever a client sends -> the canonical key, with
+every repair reported as a correction, or one error naming every bad part.
+
+Reading a key:
+
+1. Keys longer than MAX_KEY_LENGTH characters (before trimming) are rejected outright.
+2. Surrounding white space is trimmed silently.
+3. The key is split on runs of `-`, `_` and white space. Tone and pace are single words, so
+   the first token is the tone, the second the pace and every remaining token belongs to the
+   intent (`Seeking-Advice` -> `seeking_advice`). If the joined intent resolves to nothing but
+   its first token does, the rest are extra parts.
+4. Each part is resolved: exact value, alias (English, older clients' intents, Korean), unique
+   prefix of 3+ letters, or a typo (optimal-string-alignment distance <= 2, unique among the
+   part's values).
+
+Corrections, per part in this order (deterministic):
+
+- `separator` for the pace and the intent when the separator written before them was anything
+  but a single `-` (input: the separator as written, resolved: `-`);
+- `case` when the part was not written in lower case (input: as written, resolved: lowered);
+- `separator` for an intent whose words were joined by anything but `_`
+  (input: the lowered intent as written, resolved: its words joined by `_`);
+- then one of `alias`, `prefix`, `typo` when the (lowered, joined) word is not a value itself;
+- `default` (only with on_invalid="default") when a part is missing or unresolvable.
+
+Parsing is memoised per (raw, on_invalid): the route hot path parses on every request, results
+are immutable models and errors are rebuilt fresh on every raise.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Literal
+
+from core.errors import InvalidResonanceKey
+from core.resonance_models import Correction, KeyProblem, KeyValidation, ResonanceKey
+from core.vocabulary import DEFAULTS, PARTS, VOCABULARY, Part, canonical_key
+
+MAX_KEY_LENGTH = 128
+MIN_PREFIX = 3
+MAX_TYPO_DISTANCE = 2
+ECHO_LIMIT = 64  # how much of a bad token an error repeats back
+
+OnInvalid = Literal["error", "default"]
+
+ALIASES: dict[Part, dict[str, str]] = {
+    "tone": {
+        "좌절": "frustrated",
+        "짜증": "frustrated",
+        "답답": "frustrated",
+        "장난": "playful",
+        "유쾌": "playful",
+        "재미": "playful",
+        "불안": "anxious",
+        "걱정": "anxious",
+        "분석": "analytical",
+        "분석적": "analytical",
+        "차분": "calm",
+        "평온": "calm",
+        "호기심": "curious",
+        "궁금": "curious",
+        "긴급": "urgent",
+        "급함": "urgent",
+        "혼란": "confused",
+        "헷갈림": "confused",
+        "협력": "collaborative",
+        "협업": "collaborative",
+    },
+    "pace": {
+        "버스트": "burst",
+        "짧게": "burst",
+        "빠름": "burst",
+        "흐름": "flowing",
+        "유연": "flowing",
+        "숙고": "contemplative",
+        "사색": "contemplative",
+        "보통": "medium",
+        "중간": "medium",
+    },
+    "intent": {
+        "seeking_advice": "seek_advice",
+        "advice": "seek_advice",
+        "solve": "problem_solving",
+        "solving": "problem_solving",
+        "validate": "validation",
+        "plan": "planning",
+        "reflect": "reflection",
+        "inquiry": "learning",
+        "statement": "reflection",
+        "expressive": "reflection",
+        "조언": "seek_advice",
+        "문제해결": "problem_solving",
+        "해결": "problem_solving",
+        "학습": "learning",
+        "배움": "learning",
+        "검증": "validation",
+        "확인": "validation",
+        "계획": "planning",
+        "성찰": "reflection",
+        "회고": "reflection",
+    },
+}
+
+_SPLIT = re.compile(r"([-_\s]+)")
+
+
+def osa_distance(a: str, b: str, limit: int | None = None) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and adjacent
+    transpositions each cost 1. Stops early (returns limit + 1) once `limit` is exceeded."""
+    if a == b:
+        return 0
+    if limit is not None and abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            best = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                best = min(best, previous2[j - 2] + 1)
+            current[j] = best
+        if limit is not None and min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def suggest(part: Part, token: str, limit: int = 3) -> list[str]:
+    """Nearest values of a part: by edit distance (a shared prefix counts as near), then
+    vocabulary order."""
+    word = token.strip().lower()[:ECHO_LIMIT]
+    values = VOCABULARY[part]
+
+    def rank(item: tuple[int, str]) -> tuple[int, int]:
+        index, value = item
+        distance = osa_distance(word, value)
+        if len(word) >= 2 and value.startswith(word):
+            distance = 0
+        return distance, index
+
+    return [value for _, value in sorted(enumerate(values), key=rank)[:limit]]
+
+
+def _resolve(part: Part, word: str) -> tuple[str, str | None] | None:
+    """(value, rule) for a lowered, `_`-joined word; rule None when the word is the value."""
+    values = VOCABULARY[part]
+    if word in values:
+        return word, None
+    alias = ALIASES[part].get(word)
+    if alias is not None:
+        return alias, "alias"
+    if len(word) >= MIN_PREFIX:
+        matches = [v for v in values if v.startswith(word)]
+        if len(matches) == 1:
+            return matches[0], "prefix"
+    # Typos are measured against values and ASCII aliases, each standing for its value.
+    candidates = [(v, v) for v in values] + [(a, v) for a, v in ALIASES[part].items() if a.isascii()]
+    best: dict[str, int] = {}
+    for written, value in candidates:
+        distance = osa_distance(word, written, MAX_TYPO_DISTANCE)
+        if distance <= MAX_TYPO_DISTANCE:
+            best[value] = min(best.get(value, distance), distance)
+    if best:
+        nearest = min(best.values())
+        winners = [v for v, d in best.items() if d == nearest]
+        if len(winners) == 1:
+            return winners[0], "typo"
+    return None
+
+
+def _echo(text: str) -> str:
+    return text if len(text) <= ECHO_LIMIT else text[:ECHO_LIMIT] + "…"
+
+
+def _parse(raw: Any, on_invalid: OnInvalid) -> ResonanceKey | tuple[KeyProblem, ...]:
+    if not isinstance(raw, str):
+        return (KeyProblem(part="key", input=None, reason="the resonance key must be a string"),)
+    if len(raw) > MAX_KEY_LENGTH:
+        return (
+            KeyProblem(
+                part="key",
+                input=_echo(raw),
+                reason=f"the key is longer than {MAX_KEY_LENGTH} characters ({len(raw)})",
+            ),
+        )
+    pieces = _SPLIT.split(raw.strip())
+    tokens = pieces[0::2]
+    separators = pieces[1::2]
+    if tokens and tokens[0] == "":  # a leading separator: nothing before it
+        tokens, separators = tokens[1:], separators[1:]
+    if tokens and tokens[-1] == "":
+        tokens = tokens[:-1]
+
+    corrections: list[Correction] = []
+    problems: list[KeyProblem] = []
+    resolved: dict[Part, str] = {}
+
+    def bad(part: Part, token: str | None, reason: str) -> None:
+        if on_invalid == "default":
+            value = DEFAULTS[part]
+            corrections.append(Correction(part=part, input=_echo(token or ""), resolved=value, rule="default"))
+            resolved[part] = value
+        else:
+            suggestions = suggest(part, token) if token else list(VOCABULARY[part][:3])
+            problems.append(
+                KeyProblem(
+                    part=part,
+                    input=None if token is None else _echo(token),
+                    reason=reason,
+                    suggestions=suggestions,
+                )
+            )
+
+    def take(part: Part, written: str, before: str | None, words: list[str], inner: list[str]) -> None:
+        if before is not None and before != "-":
+            corrections.append(Correction(part=part, input=before, resolved="-", rule="separator"))
+        lowered = written.lower()
+        if lowered != written:
+            corrections.append(Correction(part=part, input=written, resolved=lowered, rule="case"))
+        joined = "_".join(w.lower() for w in words)
+        if any(sep != "_" for sep in inner):
+            corrections.append(Correction(part=part, input=lowered, resolved=joined, rule="separator"))
+        found = _resolve(part, joined)
+        if found is None:
+            bad(part, written, f"unknown {part} {_echo(written)!r}")
+            return
+        value, rule = found
+        if rule is not None:
+            corrections.append(Correction(part=part, input=joined, resolved=value, rule=rule))  # type: ignore[arg-type]
+        resolved[part] = value
+
+    for index, part in enumerate(PARTS[:2]):
+        if index < len(tokens):
+            take(part, tokens[index], separators[index - 1] if index else None, [tokens[index]], [])
+        else:
+            bad(part, None, f"the {part} is missing")
+
+    extra: list[str] = []
+    if len(tokens) > 2:
+        words = tokens[2:]
+        inner = separators[2 : len(tokens) - 1]
+        written = "".join(w + (inner[i] if i < len(inner) else "") for i, w in enumerate(words))
+        if len(words) > 1 and _resolve("intent", "_".join(w.lower() for w in words)) is None:
+            if _resolve("intent", words[0].lower()) is not None:
+                # The intent is the first word; everything after it does not belong to a key.
+                extra = words[1:]
+                words, inner, written = words[:1], [], words[0]
+        take("intent", written, separators[1], words, inner)
+    else:
+        bad("intent", None, "the intent is missing")
+
+    if extra:
+        problems.append(
+            KeyProblem(
+                part="extra",
+                input=_echo(" ".join(extra)),
+                reason="a key has three parts: tone-pace-intent",
+                suggestions=[],
+            )
+        )
+    if problems:
+        return tuple(problems)
+    return ResonanceKey(
+        normalized_key=canonical_key(resolved["tone"], resolved["pace"], resolved["intent"]),
+        tone=resolved["tone"],
+        pace=resolved["pace"],
+        intent=resolved["intent"],
+        corrections=tuple(corrections),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(raw: str, on_invalid: OnInvalid) -> ResonanceKey | tuple[KeyProblem, ...]:
+    return _parse(raw, on_invalid)
+
+
+def _error(problems: tuple[KeyProblem, ...]) -> InvalidResonanceKey:
+    parts = ", ".join(p.part for p in problems)
+    return InvalidResonanceKey(
+        f"the resonance key could not be read ({parts}); expected tone-pace-intent",
+        [p.model_dump() for p in problems],
+    )
+
+
+def parse_resonance_key(raw: str, on_invalid: OnInvalid = "error") -> ResonanceKey:
+    """The canonical key for `raw`, or InvalidResonanceKey listing every bad part."""
+    mode: OnInvalid = "default" if on_invalid == "default" else "error"
+    result = _parse_cached(raw, mode) if isinstance(raw, str) else _parse(raw, mode)
+    if isinstance(result, ResonanceKey):
+        return result
+    raise _error(result)
+
+
+def validate_resonance_key(raw: str) -> KeyValidation:
+    """The validate endpoint's answer; never raises for any input."""
+    result = _parse_cached(raw, "error") if isinstance(raw, str) else _parse(raw, "error")
+    if isinstance(result, ResonanceKey):
+        return KeyValidation(
+            valid=True, normalized_key=result.normalized_key, corrections=list(result.corrections), errors=[]
+        )
+    return KeyValidation(valid=False, normalized_key=None, corrections=[], errors=list(result))
