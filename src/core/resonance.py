@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from core.errors import InvalidResonanceKey
-from core.resonance_models import Correction, KeyProblem, KeyValidation, ResonanceKey
+from core.resonance_models import Correction, CorrectionRule, KeyProblem, KeyValidation, ResonanceKey
 from core.vocabulary import DEFAULTS, PARTS, VOCABULARY, Part, canonical_key
 
 MAX_KEY_LENGTH = 128
@@ -103,6 +103,9 @@ ALIASES: dict[Part, dict[str, str]] = {
 }
 
 _SPLIT = re.compile(r"([-_\s]+)")
+# C0/C1 controls (other than the white space that separates parts) and bidi / zero-width
+# formatting characters: never part of a key, and dangerous to echo or log as they are.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
 def osa_distance(a: str, b: str, limit: int | None = None) -> int:
@@ -144,7 +147,7 @@ def suggest(part: Part, token: str, limit: int = 3) -> list[str]:
     return [value for _, value in sorted(enumerate(values), key=rank)[:limit]]
 
 
-def _resolve(part: Part, word: str) -> tuple[str, str | None] | None:
+def _resolve(part: Part, word: str) -> tuple[str, CorrectionRule | None] | None:
     """(value, rule) for a lowered, `_`-joined word; rule None when the word is the value."""
     values = VOCABULARY[part]
     if word in values:
@@ -186,6 +189,14 @@ def _parse(raw: Any, on_invalid: OnInvalid) -> ResonanceKey | tuple[KeyProblem, 
                 reason=f"the key is longer than {MAX_KEY_LENGTH} characters ({len(raw)})",
             ),
         )
+    if _INVISIBLE.search(raw):
+        return (
+            KeyProblem(
+                part="key",
+                input=_echo(raw.encode("unicode_escape").decode("ascii")),
+                reason="the key contains control or invisible formatting characters",
+            ),
+        )
     pieces = _SPLIT.split(raw.strip())
     tokens = pieces[0::2]
     separators = pieces[1::2]
@@ -201,7 +212,9 @@ def _parse(raw: Any, on_invalid: OnInvalid) -> ResonanceKey | tuple[KeyProblem, 
     def bad(part: Part, token: str | None, reason: str) -> None:
         if on_invalid == "default":
             value = DEFAULTS[part]
-            corrections.append(Correction(part=part, input=_echo(token or ""), resolved=value, rule="default"))
+            corrections.append(
+                Correction(part=part, input=_echo(token or ""), resolved=value, rule="default")
+            )
             resolved[part] = value
         else:
             suggestions = suggest(part, token) if token else list(VOCABULARY[part][:3])
@@ -229,7 +242,7 @@ def _parse(raw: Any, on_invalid: OnInvalid) -> ResonanceKey | tuple[KeyProblem, 
             return
         value, rule = found
         if rule is not None:
-            corrections.append(Correction(part=part, input=joined, resolved=value, rule=rule))  # type: ignore[arg-type]
+            corrections.append(Correction(part=part, input=joined, resolved=value, rule=rule))
         resolved[part] = value
 
     for index, part in enumerate(PARTS[:2]):
@@ -243,11 +256,11 @@ def _parse(raw: Any, on_invalid: OnInvalid) -> ResonanceKey | tuple[KeyProblem, 
         words = tokens[2:]
         inner = separators[2 : len(tokens) - 1]
         written = "".join(w + (inner[i] if i < len(inner) else "") for i, w in enumerate(words))
-        if len(words) > 1 and _resolve("intent", "_".join(w.lower() for w in words)) is None:
-            if _resolve("intent", words[0].lower()) is not None:
-                # The intent is the first word; everything after it does not belong to a key.
-                extra = words[1:]
-                words, inner, written = words[:1], [], words[0]
+        joined_fails = len(words) > 1 and _resolve("intent", "_".join(w.lower() for w in words)) is None
+        if joined_fails and _resolve("intent", words[0].lower()) is not None:
+            # The intent is the first word; everything after it does not belong to a key.
+            extra = words[1:]
+            words, inner, written = words[:1], [], words[0]
         take("intent", written, separators[1], words, inner)
     else:
         bad("intent", None, "the intent is missing")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -92,6 +95,20 @@ def service(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     yield dynamodb
     deps.reset()
     chat._idempotent_runner.cache_clear()
+
+
+@pytest.fixture
+def log_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """The service's structured log lines. Powertools' Logger keeps the stdout it saw when it was
+    created, so tests add their own handler with the same formatter instead of reading stdout."""
+    from handlers.common.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+    logger.removeHandler(handler)
 
 
 __all__ = ["REGION", "CallCounter", "create_catalog_table", "create_table", "os"]

@@ -4,7 +4,7 @@ failures, and the logs and metrics a request leaves behind."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -139,7 +139,7 @@ def test_message_over_8000_characters_is_413(backend: CountingBackend) -> None:
 
 
 def test_logs_carry_correlation_id_and_never_the_message(
-    backend: CountingBackend, capsys: pytest.CaptureFixture[str]
+    backend: CountingBackend, log_lines: Callable[[], list[dict[str, Any]]]
 ) -> None:
     secret = "my secret diary entry 12345"
     from handlers.api import lambda_handler
@@ -153,14 +153,13 @@ def test_logs_carry_correlation_id_and_never_the_message(
     )
     response = lambda_handler(event, LambdaContext())
     assert response["statusCode"] == 200
-    out = capsys.readouterr().out
-    log_lines = [json.loads(line) for line in out.splitlines() if line.startswith("{") and '"level"' in line]
-    assert log_lines, "the request logs at least one structured line"
-    assert all(line.get("correlation_id") == "corr-abc-1" for line in log_lines)
-    answered = [line for line in log_lines if line.get("message") == "chat answered"]
+    lines = log_lines()
+    assert lines, "the request logs at least one structured line"
+    assert all(line.get("correlation_id") == "corr-abc-1" for line in lines)
+    answered = [line for line in lines if line.get("message") == "chat answered"]
     assert answered and answered[0]["persona"] == "Elro"
     assert answered[0]["resonance_key"] == "calm-medium-learning"
-    assert secret not in out
+    assert secret not in json.dumps(lines)
 
 
 def test_chat_emits_model_metrics(backend: CountingBackend, capsys: pytest.CaptureFixture[str]) -> None:

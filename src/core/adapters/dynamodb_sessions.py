@@ -1,6 +1,6 @@
 """Chat sessions in DynamoDB: one item per turn.
 
-Keys: session_id (partition) + turn (sort) = "<epoch ms, 13 digits>#<random hex>". Every turn is
+Keys: session_id (partition) + turn (sort) = "<epoch us, 16 digits>#<random hex>". Every turn is
 its own item with a key nobody else can produce, written with attribute_not_exists, so
 concurrent requests on one session each add their turn and none can overwrite another.
 Reading the last turns is one Query, newest first, limited. Old turns expire through the
@@ -50,7 +50,7 @@ class DynamoDBSessionStore:
 
     def append(self, session_id: str, turn: Turn, user_id: str | None = None) -> str:
         now = self._clock()
-        sort_key = f"{int(now * 1000):013d}#{secrets.token_hex(6)}"
+        sort_key = f"{int(now * 1_000_000):016d}#{secrets.token_hex(6)}"
         item: dict[str, Any] = {
             "session_id": {"S": session_id},
             "turn": {"S": sort_key},

@@ -20,6 +20,7 @@ class LambdaAliasTraffic:
         return str(found["FunctionVersion"]), {str(k): float(v) for k, v in weights.items()}
 
     def shift(self, function_name: str, alias: str, stable: str, candidate: str, weight: float) -> None:
+        routing: dict[str, float]
         if weight >= 1.0:
             primary, routing = candidate, {}
         elif weight <= 0.0:

@@ -48,7 +48,7 @@ def json_error(
     message: str,
     details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
-) -> Response:
+) -> Response[Any]:
     return Response(
         status_code=STATUS_BY_CODE[code],
         content_type=JSON_CONTENT_TYPE,
@@ -72,24 +72,24 @@ def create_resolver() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
 
     @app.exception_handler(RequestValidationError)
-    def _invalid_request(exc: RequestValidationError) -> Response:
+    def _invalid_request(exc: RequestValidationError) -> Response[Any]:
         errors = list(exc.errors())
         if any(e.get("type") == "json_invalid" for e in errors):
             return json_error("BAD_REQUEST", "the request body is not valid JSON")
         return json_error("VALIDATION_ERROR", "the request is not valid", _validation_details(errors))
 
     @app.exception_handler(DomainError)
-    def _domain_error(exc: DomainError) -> Response:
+    def _domain_error(exc: DomainError) -> Response[Any]:
         if STATUS_BY_CODE.get(exc.code, 500) >= 500:
             logger.warning("request failed", extra={"code": exc.code, "reason": exc.message})
         return json_error(exc.code, exc.message, exc.details, domain_error_headers(exc))
 
     @app.exception_handler(RecursionError)
-    def _too_deep(_exc: RecursionError) -> Response:
+    def _too_deep(_exc: RecursionError) -> Response[Any]:
         return json_error("BAD_REQUEST", "the request body is nested too deeply")
 
     @app.exception_handler(NotFoundError)
-    def _not_found(_exc: NotFoundError) -> Response:
+    def _not_found(_exc: NotFoundError) -> Response[Any]:
         event = app.current_event
         allowed = allowed_methods(app, event.path)
         if allowed:
@@ -102,7 +102,7 @@ def create_resolver() -> APIGatewayRestResolver:
         return json_error("NOT_FOUND", f"no route for {event.http_method} {event.path[:200]}")
 
     @app.exception_handler(Exception)
-    def _unexpected(exc: Exception) -> Response:
+    def _unexpected(exc: Exception) -> Response[Any]:
         if _is_throttling(exc):
             logger.warning("dependency throttled", extra={"error": type(exc).__name__})
             return json_error(
@@ -146,7 +146,7 @@ def allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
     return methods
 
 
-def docs_response(html: str) -> Response:
+def docs_response(html: str) -> Response[Any]:
     return Response(
         status_code=200,
         content_type="text/html; charset=utf-8",

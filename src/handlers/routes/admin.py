@@ -4,7 +4,7 @@ optimistic locking through ETag / If-Match (SPEC section 5)."""
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
@@ -69,7 +69,7 @@ def _ensure_some_persona_stays_enabled(name: str, enabled_after: bool) -> None:
     },
     tags=["admin"],
 )
-def put_persona(name: PersonaName, body: PersonaSpec, if_match: IfMatch = None) -> Response:
+def put_persona(name: PersonaName, body: PersonaSpec, if_match: IfMatch = None) -> Response[Any]:
     expected = parse_if_match(if_match)
     if body.name is not None and body.name != name:
         raise ValidationFailed(
@@ -95,7 +95,7 @@ def put_persona(name: PersonaName, body: PersonaSpec, if_match: IfMatch = None) 
     responses={204: {"description": "Deleted"}, **error_responses(404, 409, 422, 428, 503)},
     tags=["admin"],
 )
-def delete_persona(name: PersonaName, if_match: IfMatch = None) -> Response:
+def delete_persona(name: PersonaName, if_match: IfMatch = None) -> Response[Any]:
     expected = parse_if_match(if_match)
     cache = catalog_cache()
     if expected is None:

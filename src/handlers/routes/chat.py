@@ -156,7 +156,7 @@ def _run_idempotent(key: str, body: dict[str, Any]) -> dict[str, Any]:
     },
     tags=["chat"],
 )
-def chat(body: ChatRequest, idempotency_key: IdempotencyKey = None) -> Response:
+def chat(body: ChatRequest, idempotency_key: IdempotencyKey = None) -> Response[Any]:
     check_message_size(body.message, "message")
     payload = body.model_dump(exclude_none=True)
     result = _run_idempotent(idempotency_key, payload) if idempotency_key else _run(payload)

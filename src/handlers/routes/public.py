@@ -41,7 +41,7 @@ router = APIGatewayRouter()
 SERVICE_VERSION = os.environ.get("SERVICE_VERSION", "0.1.0")
 
 
-def json_ok(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_ok(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
     """A JSON response; a str body is taken as already serialised."""
     text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     return Response(status_code=status, content_type=JSON_CONTENT_TYPE, body=text, headers=headers)
@@ -109,7 +109,7 @@ def parse_key_counted(raw: str, on_invalid: str = "error") -> Any:
     },
     tags=["routing"],
 )
-def route(body: RouteRequest) -> Response:
+def route(body: RouteRequest) -> Response[Any]:
     snapshot = current_catalog()
     previous = None
     if body.session_id:
@@ -149,7 +149,7 @@ def _previous_persona(session_id: str) -> str | None:
     responses={200: json_content(ValidateResponse, "Validation result"), **error_responses(400, 415, 422)},
     tags=["resonance"],
 )
-def validate(body: ValidateRequest) -> Response:
+def validate(body: ValidateRequest) -> Response[Any]:
     return json_ok(validate_resonance_key(body.resonance_key).model_dump_json())
 
 
@@ -159,7 +159,7 @@ def validate(body: ValidateRequest) -> Response:
     responses={200: json_content(DetectResponse, "Inferred key"), **error_responses(400, 413, 415, 422)},
     tags=["resonance"],
 )
-def detect(body: DetectRequest) -> Response:
+def detect(body: DetectRequest) -> Response[Any]:
     from core.inference import detect as infer
 
     check_message_size(body.message, "message")
@@ -175,7 +175,7 @@ def detect(body: DetectRequest) -> Response:
     responses={200: json_content(PersonaList, "Personas"), **error_responses(503)},
     tags=["personas"],
 )
-def list_personas() -> Response:
+def list_personas() -> Response[Any]:
     from core.personas import capabilities
 
     catalog = current_catalog().catalog
@@ -189,7 +189,7 @@ def list_personas() -> Response:
     responses={200: {"description": "The persona; ETag carries its version"}, **error_responses(404, 503)},
     tags=["personas"],
 )
-def get_persona(name: str) -> Response:
+def get_persona(name: str) -> Response[Any]:
     persona = current_catalog().catalog.get(name)
     if persona is None:
         raise NotFound(f"persona {name[:64]!r} does not exist")
@@ -202,7 +202,7 @@ def get_persona(name: str) -> Response:
     responses={200: json_content(RecommendResponse, "Recommendation"), **error_responses(400, 413, 415, 422)},
     tags=["personas"],
 )
-def recommend(body: RecommendRequest) -> Response:
+def recommend(body: RecommendRequest) -> Response[Any]:
     from core.recommend import recommend as recommend_for
 
     check_message_size(body.scenario, "scenario")
@@ -218,7 +218,7 @@ def recommend(body: RecommendRequest) -> Response:
     responses={200: json_content(HealthResponse, "Alive")},
     tags=["health"],
 )
-def health() -> Response:
+def health() -> Response[Any]:
     return json_ok({"status": "ok", "version": SERVICE_VERSION})
 
 
@@ -228,7 +228,7 @@ def health() -> Response:
     responses={200: json_content(ReadyResponse, "Ready"), **error_responses(503)},
     tags=["health"],
 )
-def ready() -> Response:
+def ready() -> Response[Any]:
     try:
         catalog_store().ping()
         snapshot = current_catalog()
@@ -246,14 +246,14 @@ def ready() -> Response:
 
 
 @router.get("/v1/openapi.json", summary="OpenAPI document", tags=["docs"])
-def openapi_document() -> Response:
+def openapi_document() -> Response[Any]:
     from handlers.openapi import openapi_json
 
     return json_ok(openapi_json())
 
 
 @router.get("/v1/docs", summary="Swagger UI", tags=["docs"], include_in_schema=False)
-def swagger_ui() -> Response:
+def swagger_ui() -> Response[Any]:
     from handlers.openapi import swagger_html
 
     return docs_response(swagger_html())
