@@ -1,0 +1,93 @@
+"""Message -> key inference on labelled Korean and English messages, plus its invariants."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.inference import detect, detect_key
+from core.vocabulary import DEFAULTS, INTENTS, PACES, TONES
+
+LABELLED = json.loads((Path(__file__).parent / "data" / "labelled_messages.json").read_text(encoding="utf-8"))
+
+
+def test_the_labelled_set_is_big_enough_and_bilingual() -> None:
+    korean = [m for m in LABELLED if any("\uac00" <= ch <= "\ud7a3" for ch in m["message"])]
+    assert len(LABELLED) >= 40
+    assert 0.35 <= len(korean) / len(LABELLED) <= 0.65
+    for item in LABELLED:
+        assert item["tone"] in TONES and item["pace"] in PACES and item["intent"] in INTENTS
+
+
+def test_accuracy_on_labelled_messages() -> None:
+    hits = {"tone": 0, "pace": 0, "intent": 0}
+    for item in LABELLED:
+        found = detect(item["message"])
+        for part in hits:
+            hits[part] += found.parts[part].value == item[part]
+    accuracy = {part: hits[part] / len(LABELLED) for part in hits}
+    print(
+        f"\ninference accuracy on {len(LABELLED)} labelled messages: "
+        + ", ".join(f"{part} {value:.1%}" for part, value in accuracy.items())
+    )
+    assert all(value >= 0.8 for value in accuracy.values()), accuracy
+
+
+def test_detection_is_deterministic_and_lists_its_cues() -> None:
+    message = "왜 또 안 돼?? 진짜 짜증나!!"
+    first, second = detect(message), detect(message)
+    assert first == second
+    assert first.resonance_key == "frustrated-burst-problem_solving"
+    assert "tone:frustrated<-'짜증'" in first.cues
+    assert "pace:burst<-'!!'" in first.cues
+
+
+def test_korean_stems_match_inside_inflected_words() -> None:
+    for message in ("짜증나", "짜증이 나요", "정말 짜증스럽다"):
+        assert detect(message).parts["tone"].value == "frustrated", message
+
+
+def test_english_words_match_on_word_boundaries() -> None:
+    # "we" must not fire inside "answer" or "were"; "fun" not inside "fundamental".
+    found = detect("The answers were fundamental to the proof.")
+    assert not any(c.startswith("tone:collaborative") or c.startswith("tone:playful") for c in found.cues)
+
+
+def test_empty_message_gives_the_defaults_with_zero_confidence() -> None:
+    found = detect("   ")
+    assert found.resonance_key == f"{DEFAULTS['tone']}-{DEFAULTS['pace']}-{DEFAULTS['intent']}"
+    assert all(guess.confidence == 0.0 for guess in found.parts.values())
+    assert found.cues == []
+
+
+def test_more_evidence_means_more_confidence() -> None:
+    weak = detect("I am worried").parts["tone"]
+    strong = detect("I am worried, nervous and scared, what if it all fails").parts["tone"]
+    assert weak.value == strong.value == "anxious"
+    assert strong.confidence > weak.confidence
+
+
+def test_detect_key_matches_detect() -> None:
+    message = "Can we plan the next sprint together as a team?"
+    key = detect_key(message)
+    assert key.normalized_key == detect(message).resonance_key
+    assert key.corrections == ()
+
+
+@given(st.text(max_size=500))
+@settings(max_examples=300, deadline=None)
+def test_any_text_gives_a_valid_key_and_bounded_confidences(message: str) -> None:
+    found = detect(message)
+    tone, pace, intent = found.resonance_key.split("-")
+    assert (tone, pace, intent) == tuple(found.parts[p].value for p in ("tone", "pace", "intent"))
+    assert tone in TONES and pace in PACES and intent in INTENTS
+    assert all(0.0 <= g.confidence <= 1.0 for g in found.parts.values())
+
+
+@pytest.mark.parametrize("size", [1, 8000])
+def test_message_lengths_up_to_the_limit(size: int) -> None:
+    assert detect("가" * size).resonance_key
