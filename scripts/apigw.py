@@ -32,9 +32,9 @@ class Route:
         parts = []
         for segment in self.resource.strip("/").split("/"):
             if segment.endswith("+}"):
-                parts.append(r"(?P<%s>.+)" % segment[1:-2])
+                parts.append(f"(?P<{segment[1:-2]}>.+)")
             elif segment.startswith("{"):
-                parts.append(r"(?P<%s>[^/]+)" % segment[1:-1])
+                parts.append(f"(?P<{segment[1:-1]}>[^/]+)")
             else:
                 parts.append(re.escape(segment))
         return re.compile("^/" + "/".join(parts) + "$")

@@ -80,7 +80,7 @@ def put_persona(name: PersonaName, body: PersonaSpec, if_match: IfMatch = None) 
     _ensure_some_persona_stays_enabled(name, persona.enabled or expected is None)
     stored = catalog_cache().put_persona(persona, expected)
     logger.info(
-        "persona written", extra={"persona": name, "version": stored.version, "created": expected is None}
+        "persona written", extra={"persona": name, "version": stored.version, "new_persona": expected is None}
     )
     return json_ok(
         stored.representation(),

@@ -1,0 +1,180 @@
+"""CodeDeploy traffic hooks for ApiFunction's `live` alias (PreTraffic and PostTraffic).
+
+Each hook invokes the version being deployed (TARGET_FUNCTION_VERSION_ARN) directly with the
+smoke events shipped in handlers/smoke/ (copies of events/, kept identical by
+scripts/make_events.py), checks status codes, security headers and response shapes, and
+reports Succeeded or Failed to CodeDeploy. It always reports — a crash or a timeout counts as
+Failed — because an unreported hook leaves the deployment hanging for an hour. It calls nothing
+but lambda:Invoke on that version and codedeploy:PutLifecycleEventHookExecutionStatus.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from handlers.common.observability import logger
+
+SMOKE_DIR = Path(__file__).resolve().parent / "smoke"
+INVOKE_TIMEOUT_SECONDS = 10
+
+ROUTE_FIELDS = {
+    "persona",
+    "secondary_persona",
+    "confidence",
+    "scores",
+    "breakdown",
+    "reasoning",
+    "resonance",
+    "catalog_version",
+}
+SECURITY_HEADERS = (
+    "Strict-Transport-Security",
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "X-Frame-Options",
+    "Referrer-Policy",
+    "Cache-Control",
+    "X-Request-Id",
+    "X-Function-Version",
+)
+
+
+def _error_code(code: str) -> Callable[[dict[str, Any]], str | None]:
+    def check(body: dict[str, Any]) -> str | None:
+        found = (body.get("error") or {}).get("code")
+        return None if found == code and "request_id" in body else f"expected error {code}, got {body}"
+
+    return check
+
+
+def _route_body(body: dict[str, Any]) -> str | None:
+    missing = ROUTE_FIELDS - set(body)
+    if missing:
+        return f"route answer lacks {sorted(missing)}"
+    if body["persona"] != "Lua" or not 0 <= body["confidence"] <= 1:
+        return (
+            f"frustrated-burst-seek_advice should route to Lua, got {body['persona']} ({body['confidence']})"
+        )
+    return None
+
+
+def _validate_body(body: dict[str, Any]) -> str | None:
+    return None if body.get("valid") is True and body.get("normalized_key") else f"validate answered {body}"
+
+
+def _personas_body(body: dict[str, Any]) -> str | None:
+    personas = body.get("personas")
+    return None if isinstance(personas, list) and personas else "no personas listed"
+
+
+def _health_body(body: dict[str, Any]) -> str | None:
+    return None if body.get("status") == "ok" and body.get("version") else f"health answered {body}"
+
+
+# event file -> (expected status, body check)
+CHECKS: dict[str, tuple[int, Callable[[dict[str, Any]], str | None]]] = {
+    "route_valid": (200, _route_body),
+    "route_invalid_key": (422, _error_code("INVALID_RESONANCE_KEY")),
+    "validate_valid": (200, _validate_body),
+    "personas_list": (200, _personas_body),
+    "health": (200, _health_body),
+    "unknown_route": (404, _error_code("NOT_FOUND")),
+}
+
+
+def _clients() -> tuple[Any, Any]:
+    import boto3
+    from botocore.config import Config
+
+    lambda_client = boto3.client(
+        "lambda",
+        config=Config(
+            connect_timeout=3,
+            read_timeout=INVOKE_TIMEOUT_SECONDS,
+            retries={"total_max_attempts": 1},  # a smoke test that needs a retry has failed
+        ),
+    )
+    codedeploy = boto3.client(
+        "codedeploy", config=Config(retries={"total_max_attempts": 5, "mode": "standard"})
+    )
+    return lambda_client, codedeploy
+
+
+def check_response(name: str, response: dict[str, Any]) -> str | None:
+    """None when the version's answer to smoke event `name` is right, else why not."""
+    expected_status, check_body = CHECKS[name]
+    if response.get("FunctionError"):
+        return f"{name}: the function raised ({response.get('FunctionError')})"
+    payload = json.loads(response["Payload"].read())
+    if not isinstance(payload, dict):
+        return f"{name}: not an API Gateway proxy response"
+    status = payload.get("statusCode")
+    if status != expected_status:
+        return f"{name}: status {status}, expected {expected_status}"
+    headers = {k.lower() for k in (payload.get("multiValueHeaders") or {})} | {
+        k.lower() for k in (payload.get("headers") or {})
+    }
+    missing = [h for h in SECURITY_HEADERS if h.lower() not in headers]
+    if missing:
+        return f"{name}: missing headers {missing}"
+    try:
+        body = json.loads(payload.get("body") or "null")
+    except ValueError:
+        return f"{name}: body is not JSON"
+    if not isinstance(body, dict):
+        return f"{name}: body is not a JSON object"
+    problem = check_body(body)
+    return f"{name}: {problem}" if problem else None
+
+
+def run_smoke_tests(lambda_client: Any, target: str) -> list[str]:
+    problems: list[str] = []
+    for name in CHECKS:
+        event = (SMOKE_DIR / f"{name}.json").read_text(encoding="utf-8")
+        try:
+            response = lambda_client.invoke(
+                FunctionName=target, InvocationType="RequestResponse", Payload=event
+            )
+        except Exception as exc:  # timeouts and throttles included: the version did not answer
+            problems.append(f"{name}: invoke failed ({type(exc).__name__})")
+            continue
+        problem = check_response(name, response)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _hook(event: dict[str, Any], context: Any, phase: str) -> dict[str, str]:
+    lambda_client, codedeploy = _clients()
+    target = os.environ.get("TARGET_FUNCTION_VERSION_ARN", "")
+    status = "Failed"
+    try:
+        if not target:
+            raise RuntimeError("TARGET_FUNCTION_VERSION_ARN is not set")
+        problems = run_smoke_tests(lambda_client, target)
+        status = "Failed" if problems else "Succeeded"
+        log = logger.error if problems else logger.info
+        log(f"{phase} smoke tests", extra={"target": target, "status": status, "problems": problems})
+    except Exception:
+        logger.exception(f"{phase} hook crashed", extra={"target": target})
+    finally:
+        codedeploy.put_lifecycle_event_hook_execution_status(
+            deploymentId=event["DeploymentId"],
+            lifecycleEventHookExecutionId=event["LifecycleEventHookExecutionId"],
+            status=status,
+        )
+    return {"status": status}
+
+
+@logger.inject_lambda_context(clear_state=True)
+def pre_traffic_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+    return _hook(event, context, "pre-traffic")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def post_traffic_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+    return _hook(event, context, "post-traffic")
