@@ -74,9 +74,10 @@ template: venv
 
 # checkov on the template after SAM translation (what CloudFormation actually receives).
 security: venv $(CHECKOV_VENV)/bin/checkov
-	$(PY) scripts/translate_template.py > .aws-sam-translated.json
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation \
-	  --config-file .checkov.yaml -f .aws-sam-translated.json
+	$(PY) scripts/translate_template.py --parameter Stage=prod --parameter RequireApiKey=true \
+	  --parameter UsagePlanMode=PER_API --parameter DeploymentType=Canary5PercentCustom \
+	  --parameter LlmBackend=bedrock 2>/dev/null > .aws-sam-translated.json
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f .aws-sam-translated.json
 
 test: venv lint typecheck $(NODE_STAMP) java security
 	$(VENV)/bin/cfn-lint template.yaml

@@ -40,11 +40,13 @@ MIA = {
     "enabled": True,
     "prompts": {
         "ko": {
-            "system": "당신은 {display_name}입니다. 천천히 생각하도록 돕는 조용한 동반자예요. 어조 {tone}, 속도 {pace}.",
+            "system": "당신은 {display_name}입니다. 천천히 생각하도록 돕는 조용한 동반자예요. "
+            "어조 {tone}, 속도 {pace}.",
             "user": "{history}\n\n{message}",
         },
         "en": {
-            "system": "You are {display_name}, a quiet companion for slow thinking. Tone {tone}, pace {pace}.",
+            "system": "You are {display_name}, a quiet companion for slow thinking. "
+            "Tone {tone}, pace {pace}.",
             "user": "{history}\n\n{message}",
         },
     },
