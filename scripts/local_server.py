@@ -145,7 +145,12 @@ def make_handler(app: App, quiet: bool) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(payload)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+        def __getattr__(self, name: str) -> Any:
+            # Every method, standard or not, goes to the handler, which answers 405 for the ones
+            # a route lacks (http.server would answer an HTML 501 instead).
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             if not quiet:

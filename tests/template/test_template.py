@@ -19,8 +19,13 @@ from scripts.translate_template import translate
 pytestmark = pytest.mark.template
 ROOT = Path(__file__).resolve().parents[2]
 WRITE_ACTIONS = {
-    "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
-    "dynamodb:TransactWriteItems", "dynamodb:ConditionCheckItem", "dynamodb:*",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:TransactWriteItems",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:*",
 }
 
 
@@ -91,7 +96,9 @@ def test_tables_have_pitr_encryption_on_demand_and_prod_deletion_protection() ->
         assert props["SSESpecification"] == {"SSEEnabled": True}
         assert props["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
     assert tables["SessionsTable"]["Properties"]["TimeToLiveSpecification"]["AttributeName"] == "expires_at"
-    assert tables["IdempotencyTable"]["Properties"]["TimeToLiveSpecification"]["AttributeName"] == "expiration"
+    assert (
+        tables["IdempotencyTable"]["Properties"]["TimeToLiveSpecification"]["AttributeName"] == "expiration"
+    )
     assert environment_parameters("prod")["Stage"] == "prod"
 
 
@@ -123,7 +130,7 @@ def test_the_public_function_cannot_write_the_catalog() -> None:
 
 
 def test_no_policy_uses_wildcard_actions_or_resources_except_get_metric_data() -> None:
-    for logical, role in resources("prod", "AWS::IAM::Role").items():
+    for logical in resources("prod", "AWS::IAM::Role"):
         if logical == "CodeDeployServiceRole":
             continue  # SAM's own role for CodeDeploy (managed policy)
         for statement in statements("prod", logical):
@@ -158,8 +165,12 @@ def test_alarms_are_attached_enabled_and_watch_the_new_version() -> None:
     alarms = prod["ApiFunctionDeploymentGroup"]["Properties"]["AlarmConfiguration"]
     assert alarms["Enabled"] is True
     names = {a["Name"]["Ref"] for a in alarms["Alarms"]}
-    assert names == {"ApiNewVersionErrorsAlarm", "ApiNewVersionLatencyAlarm", "ApiGateway5xxAlarm",
-                     "RoutingFailuresAlarm"}
+    assert names == {
+        "ApiNewVersionErrorsAlarm",
+        "ApiNewVersionLatencyAlarm",
+        "ApiGateway5xxAlarm",
+        "RoutingFailuresAlarm",
+    }
     for name in names:
         assert prod[name]["Properties"].get("ActionsEnabled", True) is True
     version_ref = json.dumps(prod["ApiNewVersionErrorsAlarm"]["Properties"]["Dimensions"])
@@ -206,7 +217,13 @@ def test_hooks_may_invoke_only_this_function_and_report_only_to_this_group() -> 
 def test_gateway_responses_use_the_error_envelope_and_security_headers() -> None:
     body = resources("prod", "AWS::ApiGateway::RestApi")["PersonaApi"]["Properties"]["Body"]
     kinds = body["x-amazon-apigateway-gateway-responses"]
-    for kind in ("DEFAULT_4XX", "DEFAULT_5XX", "THROTTLED", "MISSING_AUTHENTICATION_TOKEN", "REQUEST_TOO_LARGE"):
+    for kind in (
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+        "THROTTLED",
+        "MISSING_AUTHENTICATION_TOKEN",
+        "REQUEST_TOO_LARGE",
+    ):
         props = kinds[kind]
         template = props["responseTemplates"]["application/json"]
         assert '"error":{"code":' in template and '"request_id":"$context.requestId"' in template
@@ -225,4 +242,7 @@ def test_dashboard_covers_versions_personas_and_invalid_keys() -> None:
 def test_seed_custom_resource_and_schedule() -> None:
     prod = translated("prod")["Resources"]
     assert prod["CatalogSeed"]["Type"] == "Custom::CatalogSeed"
-    assert prod["RolloutControllerFunctionEvery15Minutes"]["Properties"]["ScheduleExpression"] == "rate(15 minutes)"
+    assert (
+        prod["RolloutControllerFunctionEvery15Minutes"]["Properties"]["ScheduleExpression"]
+        == "rate(15 minutes)"
+    )
