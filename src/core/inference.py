@@ -435,14 +435,14 @@ _INTENTS = _compile(INTENT_LEXICON)
 
 
 class PartGuess(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     value: str
     confidence: float
 
 
 class Detection(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     resonance_key: str
     parts: dict[str, PartGuess]

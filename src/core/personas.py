@@ -90,7 +90,8 @@ class PromptTemplate(BaseModel):
 class PersonaSpec(BaseModel):
     """What PUT /v1/admin/personas/{name} accepts: a GET body can be PUT back unchanged."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Admin-only: built on first use, not in every cold start of the public function.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str | None = Field(
         default=None, pattern=PERSONA_NAME_PATTERN, description="Optional; the path wins"

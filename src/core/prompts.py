@@ -34,7 +34,7 @@ _EMPTY = {"ko": "(없음)", "en": "(none)"}
 class Turn(BaseModel):
     """One exchange of a session: the user's message and the reply that followed, if any."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     user: str
     assistant: str | None = None
@@ -42,7 +42,7 @@ class Turn(BaseModel):
 
 
 class Prompt(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     system: str
     user: str

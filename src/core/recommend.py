@@ -14,7 +14,7 @@ from core.routing import Router
 
 
 class Recommendation(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     persona: str
     scores: dict[str, float]

@@ -46,6 +46,8 @@ class KeyProblem(BaseModel):
 class KeyValidation(BaseModel):
     """Body of POST /v1/resonance/validate (200 whether valid or not)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     valid: bool
     normalized_key: str | None
     corrections: list[Correction]

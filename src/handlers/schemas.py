@@ -16,7 +16,8 @@ SessionId = Annotated[str, Field(pattern=SESSION_ID_PATTERN, description="Client
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Built on the first request that uses the model, so a cold route pays only for its own.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class RouteRequest(_Request):
@@ -40,14 +41,19 @@ class RecommendRequest(_Request):
 # ---- responses (documentation; the routes return plain dicts of these shapes) --------------
 
 
-class CorrectionOut(BaseModel):
+class _Doc(BaseModel):
+    # Built only when the OpenAPI document is asked for: keeps them off the cold-start path.
+    model_config = ConfigDict(defer_build=True)
+
+
+class CorrectionOut(_Doc):
     part: str
     input: str
     resolved: str
     rule: str
 
 
-class ResonanceOut(BaseModel):
+class ResonanceOut(_Doc):
     normalized_key: str
     tone: str
     pace: str
@@ -55,7 +61,7 @@ class ResonanceOut(BaseModel):
     corrections: list[CorrectionOut]
 
 
-class RouteResponse(BaseModel):
+class RouteResponse(_Doc):
     persona: str
     secondary_persona: str | None
     confidence: float
@@ -66,32 +72,32 @@ class RouteResponse(BaseModel):
     catalog_version: int
 
 
-class KeyProblemOut(BaseModel):
+class KeyProblemOut(_Doc):
     part: str
     input: str | None
     reason: str
     suggestions: list[str]
 
 
-class ValidateResponse(BaseModel):
+class ValidateResponse(_Doc):
     valid: bool
     normalized_key: str | None
     corrections: list[CorrectionOut]
     errors: list[KeyProblemOut]
 
 
-class PartGuessOut(BaseModel):
+class PartGuessOut(_Doc):
     value: str
     confidence: float
 
 
-class DetectResponse(BaseModel):
+class DetectResponse(_Doc):
     resonance_key: str
     parts: dict[str, PartGuessOut]
     cues: list[str]
 
 
-class PersonaSummary(BaseModel):
+class PersonaSummary(_Doc):
     name: str
     display_name: str
     description: str
@@ -105,36 +111,36 @@ class PersonaSummary(BaseModel):
     best_intents: list[str]
 
 
-class PersonaList(BaseModel):
+class PersonaList(_Doc):
     personas: list[PersonaSummary]
     catalog_version: int
 
 
-class RecommendResponse(BaseModel):
+class RecommendResponse(_Doc):
     persona: str
     scores: dict[str, float]
     why: list[str]
     resonance_key: str
 
 
-class HealthResponse(BaseModel):
+class HealthResponse(_Doc):
     status: str
     version: str
 
 
-class ReadyResponse(BaseModel):
+class ReadyResponse(_Doc):
     status: str
     catalog_version: int
     personas: int
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(_Doc):
     code: str
     message: str
     details: list[dict[str, Any]]
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(_Doc):
     error: ErrorBody
     request_id: str
 

@@ -54,13 +54,22 @@ def test_request_metrics_carry_the_function_version(service: Any, capsys: pytest
     assert _metric(docs, "Requests")[0]["Requests"] in (1, 1.0, [1.0])
 
 
-def test_chosen_persona_is_its_own_metric_without_the_version(
+def test_chosen_persona_rides_in_the_same_document_with_a_persona_dimension_set(
     service: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _route("frustrated-burst-seek_advice")
-    doc, metric = _metric(_emf(capsys.readouterr().out), "PersonaSelected")
+    docs = _emf(capsys.readouterr().out)
+    assert len(docs) == 1  # one EMF document per request, persona included
+    doc, metric = _metric(docs, "PersonaSelected")
     assert doc["Persona"] == "Lua"
-    assert sorted(metric["Dimensions"][0]) == ["Persona", "service"]
+    assert doc["FunctionVersion"] == "7"
+    dimension_sets = sorted(sorted(d) for d in metric["Dimensions"])
+    assert dimension_sets == [["FunctionVersion", "Persona", "service"], ["FunctionVersion", "service"]]
+    _route("banana-burst-seek_advice")  # no persona chosen: no persona dimension, no PersonaSelected
+    docs = _emf(capsys.readouterr().out)
+    assert all("Persona" not in doc for doc in docs)
+    with pytest.raises(AssertionError):
+        _metric(docs, "PersonaSelected")
 
 
 def test_corrections_and_invalid_keys_are_counted(service: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -31,7 +31,7 @@ IDEMPOTENCY_TTL_SECONDS = 3600
 
 
 class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     message: str = Field(min_length=1, description="The user's message (at most 8,000 characters)")
     resonance_key: str | None = Field(default=None, description="Omit to infer it from the message")
@@ -43,6 +43,8 @@ class ChatRequest(BaseModel):
 
 
 class LlmInfo(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     backend: str
     model: str | None
     latency_ms: float
@@ -51,11 +53,15 @@ class LlmInfo(BaseModel):
 
 
 class PromptOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     system: str
     user: str
 
 
 class ChatResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     persona: str
     confidence: float
     content: str | None
