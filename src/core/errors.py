@@ -32,6 +32,13 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     code = "CONFLICT"
 
+    def __init__(
+        self, message: str, details: list[dict[str, Any]] | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message, details)
+        # Set when the conflict is transient (a request still in progress), not a stale write.
+        self.retry_after = retry_after
+
 
 class PreconditionRequired(DomainError):
     code = "PRECONDITION_REQUIRED"

@@ -189,3 +189,59 @@ def test_message_over_the_limit_on_detect_is_413(service: Any) -> None:
     status, payload, headers = _call("POST", "/v1/resonance/detect", json.dumps({"message": "가" * 8001}))
     assert status == 413
     _assert_error(status, payload, headers, "PAYLOAD_TOO_LARGE")
+
+
+def _without(key: str) -> Any:
+    def change(event: dict[str, Any]) -> None:
+        del event[key]
+
+    return change
+
+
+def _set(key: str, value: Any) -> Any:
+    def change(event: dict[str, Any]) -> None:
+        event[key] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _without("httpMethod"),
+        _without("path"),
+        _set("httpMethod", 5),
+        _set("path", "no-leading-slash"),
+        _set("headers", {"Content-Type": ["application/json"]}),
+        _set("queryStringParameters", {"a": None}),
+        _set("multiValueHeaders", {"Content-Type": "application/json"}),
+        _set("pathParameters", ["x"]),
+        _set("requestContext", "not a mapping"),
+    ],
+)
+def test_an_event_that_is_not_a_rest_proxy_event_is_400(service: Any, change: Any) -> None:
+    from handlers.admin import lambda_handler as admin_handler
+    from handlers.api import lambda_handler as api_handler
+
+    for handler, path in ((api_handler, "/v1/route"), (admin_handler, "/v1/admin/personas/Lua")):
+        event = rest_event("POST", path, body='{"resonance_key": "calm-medium-learning"}', headers=JSON)
+        change(event)
+        response = handler(event, LambdaContext())
+        payload = json.loads(response["body"])
+        _assert_error(response["statusCode"], payload, response["multiValueHeaders"], "BAD_REQUEST")
+
+
+def test_an_aws_client_that_cannot_be_built_is_503_not_500(
+    service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers.common import deps
+
+    deps.reset()
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    status, payload, headers = _call("POST", "/v1/route", '{"resonance_key": "calm-medium-learning"}')
+    assert status == 503
+    assert payload["error"]["code"] == "UNAVAILABLE"
+    assert headers["Retry-After"] == ["30"]
+    deps.reset()

@@ -64,15 +64,18 @@ def backend(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counting
     chat_routes._idempotent_runner.cache_clear()
 
 
-def _chat(body: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
+def _chat(
+    body: dict[str, Any], idempotency_key: str | None = None, api_key_id: str | None = None
+) -> dict[str, Any]:
     from handlers.api import lambda_handler
 
     headers = {"Content-Type": "application/json"}
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
-    return lambda_handler(
-        rest_event("POST", "/v1/chat", body=json.dumps(body), headers=headers), LambdaContext()
-    )
+    event = rest_event("POST", "/v1/chat", body=json.dumps(body), headers=headers)
+    if api_key_id:
+        event["requestContext"]["identity"]["apiKeyId"] = api_key_id
+    return lambda_handler(event, LambdaContext())
 
 
 def _body(response: dict[str, Any]) -> dict[str, Any]:
@@ -168,3 +171,49 @@ def test_chat_emits_model_metrics(backend: CountingBackend, capsys: pytest.Captu
     emf = [json.loads(line) for line in out.splitlines() if '"_aws"' in line]
     names = {m["Name"] for doc in emf for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
     assert {"ModelLatency", "InputTokens", "OutputTokens", "Requests", "Latency", "PersonaSelected"} <= names
+
+
+def test_one_callers_idempotency_key_never_replays_for_another_caller(backend: CountingBackend) -> None:
+    payload = {"message": "same words", "resonance_key": "calm-medium-learning"}
+    mine = _chat(payload, "shared-key", api_key_id="key-of-team-a")
+    theirs = _chat(payload, "shared-key", api_key_id="key-of-team-b")
+    assert mine["statusCode"] == theirs["statusCode"] == 200
+    assert backend.calls == 2
+    assert _body(mine)["session_id"] != _body(theirs)["session_id"]
+    again = _chat(payload, "shared-key", api_key_id="key-of-team-a")
+    assert backend.calls == 2 and _body(again) == _body(mine)
+
+
+def test_a_replay_counts_itself_not_the_model_usage_again(
+    backend: CountingBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    payload = {"message": "hello", "resonance_key": "calm-medium-learning"}
+    _chat(payload, "key-replay")
+    capsys.readouterr()
+    _chat(payload, "key-replay")
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    names = {m["Name"] for doc in emf for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert "IdempotentReplays" in names
+    assert not {"ModelLatency", "InputTokens", "OutputTokens"} & names
+
+
+def test_a_retry_while_the_first_is_in_progress_is_409_with_retry_after(backend: CountingBackend) -> None:
+    payload = {"message": "slow one", "resonance_key": "calm-medium-learning"}
+    seen: dict[str, Any] = {}
+
+    class Reentrant(CountingBackend):
+        def complete(self, system: str, user: str) -> Completion:
+            # The client retries while the first call is still waiting for the model.
+            seen["retry"] = _chat(payload, "key-in-flight")
+            return super().complete(system, user)
+
+    reentrant = Reentrant()
+    deps.model_backend = lambda: reentrant  # type: ignore[assignment]
+    deps.chat_service.cache_clear()
+    first = _chat(payload, "key-in-flight")
+    assert first["statusCode"] == 200
+    retry = seen["retry"]
+    assert retry["statusCode"] == 409
+    assert _body(retry)["error"]["code"] == "CONFLICT"
+    assert retry["multiValueHeaders"]["Retry-After"] == ["1"]
+    assert reentrant.calls == 1

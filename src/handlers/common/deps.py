@@ -36,11 +36,22 @@ def _on_stale(exc: Exception) -> None:
     logger.warning("catalog refresh failed; serving the last good catalog", extra={"error": repr(exc)})
 
 
+def _client_failed(exc: Exception) -> Unavailable:
+    # botocore refuses to build a client without a region or with a bad endpoint: a deployment
+    # problem that a retry elsewhere may not have, reported as 503 rather than a bare 500.
+    logger.error("AWS client could not be created", extra={"error": type(exc).__name__})
+    return Unavailable("the service is not configured", retry_after=30)
+
+
 @cache
 def catalog_store() -> DynamoDBCatalogStore:
     from core.adapters.dynamodb_catalog import DynamoDBCatalogStore
 
-    return DynamoDBCatalogStore(_required_env("CATALOG_TABLE"))
+    table = _required_env("CATALOG_TABLE")
+    try:
+        return DynamoDBCatalogStore(table)
+    except Exception as exc:
+        raise _client_failed(exc) from exc
 
 
 @cache
@@ -63,9 +74,11 @@ def current_catalog() -> CatalogSnapshot:
 def session_store() -> DynamoDBSessionStore:
     from core.adapters.dynamodb_sessions import DynamoDBSessionStore
 
-    return DynamoDBSessionStore(
-        _required_env("SESSIONS_TABLE"), ttl_days=float(os.environ.get("SESSION_TTL_DAYS", "30"))
-    )
+    table = _required_env("SESSIONS_TABLE")
+    try:
+        return DynamoDBSessionStore(table, ttl_days=float(os.environ.get("SESSION_TTL_DAYS", "30")))
+    except Exception as exc:
+        raise _client_failed(exc) from exc
 
 
 @cache

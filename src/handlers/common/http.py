@@ -13,6 +13,7 @@ import binascii
 import json
 import os
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from core.errors import DomainError
@@ -122,9 +123,43 @@ def _is_json_media_type(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() == JSON_CONTENT_TYPE
 
 
+_STRING_MAPS = ("headers", "queryStringParameters", "pathParameters", "stageVariables")
+_LIST_MAPS = ("multiValueHeaders", "multiValueQueryStringParameters")
+
+
+def _is_map_of(value: Any, item: Callable[[Any], bool]) -> bool:
+    return value is None or (
+        isinstance(value, dict) and all(isinstance(k, str) and item(v) for k, v in value.items())
+    )
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def is_proxy_event(event: dict[str, Any]) -> bool:
+    """The REST proxy event shape the resolver relies on. API Gateway always sends it; anything
+    else (a hand-made or foreign event) gets a 400 instead of failing inside the framework."""
+    method, path = event.get("httpMethod"), event.get("path")
+    if not (isinstance(method, str) and method and isinstance(path, str) and path.startswith("/")):
+        return False
+    context = event.get("requestContext")
+    if context is not None and not isinstance(context, dict):
+        return False
+    return all(_is_map_of(event.get(name), _is_str) for name in _STRING_MAPS) and all(
+        _is_map_of(event.get(name), _is_str_list) for name in _LIST_MAPS
+    )
+
+
 def precheck(event: dict[str, Any], request_id: str) -> dict[str, Any] | None:
     """Reject what must never reach a route; normalise a base64 body to text. Returns an error
     response, or None to go on. Mutates `event` only to replace a base64 body by its text."""
+    if not is_proxy_event(event):
+        return error_response("BAD_REQUEST", "not an API Gateway REST proxy event", request_id)
     body = event.get("body")
     if body is None or body == "":
         return None

@@ -99,6 +99,29 @@ def _run(body: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+class _Execution:
+    """Whether the idempotent call ran the pipeline (False: Powertools returned a stored answer)."""
+
+    ran = False
+
+
+_EXECUTION = _Execution()
+
+
+def caller_scope() -> str:
+    """Who is calling, so one caller's Idempotency-Key can never replay another caller's answer:
+    the API key id (staging/prod), else the IAM principal, else the source address (dev)."""
+    identity = router.current_event.request_context.identity
+    for kind, value in (
+        ("apikey", identity.api_key_id),
+        ("iam", identity.user_arn),
+        ("ip", identity.source_ip),
+    ):
+        if value:
+            return f"{kind}:{value}"
+    return "anonymous"
+
+
 @cache
 def _idempotent_runner() -> Any:
     """Built on first use: Idempotency and its DynamoDB layer cost ~90 ms of imports that the
@@ -122,12 +145,14 @@ def _idempotent_runner() -> Any:
 
     @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
     def run(request: dict[str, Any]) -> dict[str, Any]:
+        _EXECUTION.ran = True
         return _run(request["body"])
 
     return run, config
 
 
-def _run_idempotent(key: str, body: dict[str, Any]) -> dict[str, Any]:
+def _run_idempotent(key: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The answer and whether it is a replay of a stored one."""
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyPersistenceLayerError,
@@ -136,8 +161,9 @@ def _run_idempotent(key: str, body: dict[str, Any]) -> dict[str, Any]:
 
     run, config = _idempotent_runner()
     config.register_lambda_context(router.lambda_context)
+    _EXECUTION.ran = False
     try:
-        result: dict[str, Any] = run(request={"key": key, "body": body})
+        result: dict[str, Any] = run(request={"key": f"{caller_scope()}|{key}", "body": body})
     except IdempotencyValidationError:
         raise ValidationFailed(
             "this Idempotency-Key was already used with a different request body",
@@ -147,10 +173,11 @@ def _run_idempotent(key: str, body: dict[str, Any]) -> dict[str, Any]:
         raise Conflict(
             "a request with this Idempotency-Key is still in progress; retry shortly",
             [{"field": "Idempotency-Key", "reason": "in_progress"}],
+            retry_after=1,
         ) from None
     except IdempotencyPersistenceLayerError as exc:
         raise Unavailable("idempotency store unavailable; retry later", retry_after=2) from exc
-    return result
+    return result, not _EXECUTION.ran
 
 
 @router.post(
@@ -165,15 +192,23 @@ def _run_idempotent(key: str, body: dict[str, Any]) -> dict[str, Any]:
 def chat(body: ChatRequest, idempotency_key: IdempotencyKey = None) -> Response[Any]:
     check_message_size(body.message, "message")
     payload = body.model_dump(exclude_none=True)
-    result = _run_idempotent(idempotency_key, payload) if idempotency_key else _run(payload)
+    replayed = False
+    if idempotency_key:
+        result, replayed = _run_idempotent(idempotency_key, payload)
+    else:
+        result = _run(payload)
     logger.append_keys(persona=result["persona"], resonance_key=result["resonance"]["normalized_key"])
     annotate(persona=result["persona"], resonance_key=result["resonance"]["normalized_key"])
     logger.info(
-        "chat answered", extra={"backend": result["llm"]["backend"], "session_id": result["session_id"]}
+        "chat answered",
+        extra={"backend": result["llm"]["backend"], "session_id": result["session_id"], "replayed": replayed},
     )
     record_persona(result["persona"])
     llm = result["llm"]
-    if llm["backend"] != "none":
+    if replayed:
+        # The stored answer's model usage was counted when it was made, not again.
+        metrics.add_metric(name="IdempotentReplays", unit="Count", value=1)
+    elif llm["backend"] != "none":
         metrics.add_metric(name="ModelLatency", unit="Milliseconds", value=llm["latency_ms"])
         metrics.add_metric(name="InputTokens", unit="Count", value=llm["input_tokens"])
         metrics.add_metric(name="OutputTokens", unit="Count", value=llm["output_tokens"])
