@@ -5,23 +5,34 @@ Reading a key:
 
 1. Keys longer than MAX_KEY_LENGTH characters (before trimming) are rejected outright.
 2. Surrounding white space is trimmed silently.
-3. The key is split on runs of `-`, `_` and white space. Tone and pace are single words, so
+3. A separator (run of `-`, `_`, white space) before the first part or after the last is not
+   dropped silently: it is reported as a `separator` correction with `resolved` "" (see below).
+4. The key is split on runs of `-`, `_` and white space. Tone and pace are single words, so
    the first token is the tone, the second the pace and every remaining token belongs to the
-   intent (`Seeking-Advice` -> `seeking_advice`). If the joined intent resolves to nothing but
-   its first token does, the rest are extra parts.
-4. Each part is resolved: exact value, alias (English, older clients' intents, Korean), unique
-   prefix of 3+ letters, or a typo (optimal-string-alignment distance <= 2, unique among the
-   part's values).
+   intent (`Seeking-Advice` -> `seeking_advice`). If the joined intent resolves to nothing, the
+   longest run of leading intent words that resolves is the intent and only the words after it
+   are extra parts (`seek-advice-now`: extra "now"); a run resolving exactly or by alias is
+   preferred over a longer one resolving only by prefix or typo.
+5. Each part is resolved: exact value, alias (English, older clients' intents, Korean), unique
+   prefix of 3+ letters, or a typo: the canonical value at the smallest optimal-string-alignment
+   distance, if that distance is <= 2 and no other value of the part is equally near. Typos are
+   measured against canonical values only (SPEC section 2), never against aliases, so `plane`
+   is not `plan` misspelt; aliases resolve only when written exactly.
 
 Corrections, per part in this order (deterministic):
 
+- `separator` for the tone when the key starts with a separator (input: the separator run as
+  written, resolved: "" - it was removed). The Correction model fits this without change, so a
+  stray edge separator is a reported repair rather than an error;
 - `separator` for the pace and the intent when the separator written before them was anything
   but a single `-` (input: the separator as written, resolved: `-`);
 - `case` when the part was not written in lower case (input: as written, resolved: lowered);
 - `separator` for an intent whose words were joined by anything but `_`
   (input: the lowered intent as written, resolved: its words joined by `_`);
 - then one of `alias`, `prefix`, `typo` when the (lowered, joined) word is not a value itself;
-- `default` (only with on_invalid="default") when a part is missing or unresolvable.
+- `default` (only with on_invalid="default") when a part is missing or unresolvable;
+- `separator` with resolved "" for a separator run after the last written part, reported under
+  that part (the intent for a full key) right after its other corrections.
 
 Parsing is memoised per (raw, on_invalid): the route hot path parses on every request, results
 are immutable models and errors are rebuilt fresh on every raise.
@@ -103,6 +114,8 @@ ALIASES: dict[Part, dict[str, str]] = {
 }
 
 _SPLIT = re.compile(r"([-_\s]+)")
+# Separator runs at either edge of the (trimmed) key, and what lies between them.
+_EDGES = re.compile(r"([-_\s]*)(.*?)([-_\s]*)", re.DOTALL)
 # C0/C1 controls (other than the white space that separates parts) and bidi / zero-width
 # formatting characters: never part of a key, and dangerous to echo or log as they are.
 _INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
@@ -159,19 +172,33 @@ def _resolve(part: Part, word: str) -> tuple[str, CorrectionRule | None] | None:
         matches = [v for v in values if v.startswith(word)]
         if len(matches) == 1:
             return matches[0], "prefix"
-    # Typos are measured against values and ASCII aliases, each standing for its value.
-    candidates = [(v, v) for v in values] + [(a, v) for a, v in ALIASES[part].items() if a.isascii()]
-    best: dict[str, int] = {}
-    for written, value in candidates:
-        distance = osa_distance(word, written, MAX_TYPO_DISTANCE)
-        if distance <= MAX_TYPO_DISTANCE:
-            best[value] = min(best.get(value, distance), distance)
-    if best:
-        nearest = min(best.values())
-        winners = [v for v, d in best.items() if d == nearest]
+    # Typos are measured against the canonical values only (SPEC section 2).
+    distances = {value: osa_distance(word, value, MAX_TYPO_DISTANCE) for value in values}
+    nearest = min(distances.values())
+    if nearest <= MAX_TYPO_DISTANCE:
+        winners = [value for value, distance in distances.items() if distance == nearest]
         if len(winners) == 1:
             return winners[0], "typo"
     return None
+
+
+def _intent_words(words: list[str]) -> int:
+    """How many of the leading words form the intent. All of them when they resolve joined
+    (everything after the pace is the intent); else the longest run that resolves exactly or by
+    alias, else the longest that resolves by prefix or typo; all of them when none resolves
+    (then the whole intent is reported unknown, not split into extra parts)."""
+    lowered = [w.lower() for w in words]
+    if len(words) == 1 or _resolve("intent", "_".join(lowered)) is not None:
+        return len(words)
+    loose = 0
+    for size in range(len(words) - 1, 0, -1):
+        found = _resolve("intent", "_".join(lowered[:size]))
+        if found is None:
+            continue
+        if found[1] in (None, "alias"):
+            return size
+        loose = loose or size
+    return loose or len(words)
 
 
 def _echo(text: str) -> str:
@@ -197,13 +224,12 @@ def _parse(raw: Any, on_invalid: OnInvalid) -> ResonanceKey | tuple[KeyProblem, 
                 reason="the key contains control or invisible formatting characters",
             ),
         )
-    pieces = _SPLIT.split(raw.strip())
+    edges = _EDGES.fullmatch(raw.strip())
+    assert edges is not None  # every string matches: all three groups may be empty
+    leading, body, trailing = edges.group(1), edges.group(2), edges.group(3)
+    pieces = _SPLIT.split(body) if body else []
     tokens = pieces[0::2]
     separators = pieces[1::2]
-    if tokens and tokens[0] == "":  # a leading separator: nothing before it
-        tokens, separators = tokens[1:], separators[1:]
-    if tokens and tokens[-1] == "":
-        tokens = tokens[:-1]
 
     corrections: list[Correction] = []
     problems: list[KeyProblem] = []
@@ -245,23 +271,35 @@ def _parse(raw: Any, on_invalid: OnInvalid) -> ResonanceKey | tuple[KeyProblem, 
             corrections.append(Correction(part=part, input=joined, resolved=value, rule=rule))
         resolved[part] = value
 
+    # The part a trailing separator run follows: the last one written (extra words are an error).
+    last_written = min(len(tokens), len(PARTS)) - 1
+
+    def edge(part: Part, separator: str) -> None:
+        corrections.append(Correction(part=part, input=separator, resolved="", rule="separator"))
+
+    if leading:
+        edge("tone", leading)
     for index, part in enumerate(PARTS[:2]):
         if index < len(tokens):
             take(part, tokens[index], separators[index - 1] if index else None, [tokens[index]], [])
+            if trailing and index == last_written:
+                edge(part, trailing)
         else:
             bad(part, None, f"the {part} is missing")
 
     extra: list[str] = []
     if len(tokens) > 2:
         words = tokens[2:]
-        inner = separators[2 : len(tokens) - 1]
-        written = "".join(w + (inner[i] if i < len(inner) else "") for i, w in enumerate(words))
-        joined_fails = len(words) > 1 and _resolve("intent", "_".join(w.lower() for w in words)) is None
-        if joined_fails and _resolve("intent", words[0].lower()) is not None:
-            # The intent is the first word; everything after it does not belong to a key.
-            extra = words[1:]
-            words, inner, written = words[:1], [], words[0]
+        inner = separators[2:]
+        size = _intent_words(words)
+        if size < len(words):
+            # The first `size` words are the intent; the rest do not belong to a key.
+            extra = words[size:]
+            words, inner = words[:size], inner[: size - 1]
+        written = words[0] + "".join(sep + word for sep, word in zip(inner, words[1:], strict=True))
         take("intent", written, separators[1], words, inner)
+        if trailing:
+            edge("intent", trailing)
     else:
         bad("intent", None, "the intent is missing")
 

@@ -4,10 +4,18 @@ score(p)   = w_tone * aff_tone + w_pace * aff_pace + w_intent * aff_intent, clam
 ranking    = score desc (compared at 6 decimals), then priority asc, then name asc
 confidence = clamp(0.3 * (s1 - s2) + 0.7 * s1), s2 = 0 with a single persona
 
-A Router belongs to one catalog version. Everything that does not depend on the request — the
-ranking, scores, breakdown and reasoning of a key — is computed once per key (lazily, or all
-216 at once with warm_all) and shared, so routing a warm key is a lookup whatever the number of
-personas. Only a session's continuity bonus re-ranks, which is O(n).
+A Router belongs to one catalog version (the catalog cache builds a new one for every new
+version). Everything that does not depend on the request - the ranking, scores, breakdown and
+reasoning of a key - is computed on the key's first request (or for all 216 keys up front with
+warm_all) and memoised for the Router's lifetime: each key is ranked at most once per catalog
+version, even when threads race on a cold key (the computation runs under a lock that warm
+lookups never take). Routing a warm key is then a dictionary lookup whatever the number of
+personas.
+
+A session's continuity bonus raises one persona's score and leaves every other score and their
+relative order alone, so the new top two are among the precomputed order's first two plus that
+persona: picking them is O(1), not a re-sort. The result still carries every persona's
+score, so it copies the shared score and breakdown maps once (a C-level dict copy, O(n)).
 """
 
 from __future__ import annotations
@@ -129,9 +137,10 @@ class Router:
         key = (tone, pace, intent)
         found = self._cache.get(key)
         if found is None:
-            computed = self._compute(tone, pace, intent)
-            with self._lock:  # two threads may compute the same key; either result is identical
-                found = self._cache.setdefault(key, computed)
+            with self._lock:
+                found = self._cache.get(key)  # another thread may have ranked it meanwhile
+                if found is None:
+                    found = self._cache[key] = self._compute(tone, pace, intent)
         return found
 
     def ranking(self, tone: str, pace: str, intent: str) -> tuple[str, ...]:
@@ -171,7 +180,12 @@ class Router:
         def rank(name: str) -> tuple[float, int, str]:
             return (-scores[name], *self._rank_of[name])
 
-        order = sorted(scores, key=rank)[:2]
+        # Only `previous` moved, and only up (the bonus is >= 0; clamping and rounding never take
+        # it below its old score): everyone else keeps the precomputed relative order and whoever
+        # ranked below `previous` still does. So the new top two are among the old top two and
+        # `previous` - at most three candidates, whatever the number of personas.
+        candidates = {*ranked.order[:2], previous}
+        order = sorted(candidates, key=rank)[:2]
         first = order[0]
         second = order[1] if len(order) > 1 else None
         values = {"tone": key.tone, "pace": key.pace, "intent": key.intent}

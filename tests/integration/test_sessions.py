@@ -95,6 +95,46 @@ def test_turns_carry_a_ttl(sessions: DynamoDBSessionStore, dynamodb: Any) -> Non
     assert item["user_id"]["S"] == "u-1"
 
 
+def test_expired_turns_are_not_read_before_dynamodb_deletes_them(dynamodb: Any) -> None:
+    clock = Clock()
+    store = DynamoDBSessionStore(create_sessions_table(dynamodb), client=dynamodb, ttl_days=1, clock=clock)
+    store.append("s", Turn(user="old question", assistant="old answer", persona="Lua"))
+    store.append("s", Turn(user="old follow-up"))
+    clock.now += 2 * 86400  # two days later: both turns are past their one-day TTL
+    store.append("s", Turn(user="new question", persona="Riri"))
+
+    items = dynamodb.scan(TableName="sessions")["Items"]
+    expires = sorted(int(item["expires_at"]["N"]) for item in items)
+    assert len(items) == 3 and expires[1] < clock.now < expires[2]  # still stored, two of them expired
+    assert [t.user for t in store.history("s")] == ["new question"]
+
+
+def test_a_session_whose_turns_all_expired_has_no_history(dynamodb: Any) -> None:
+    clock = Clock()
+    store = DynamoDBSessionStore(create_sessions_table(dynamodb), client=dynamodb, ttl_days=1, clock=clock)
+    for i in range(3):
+        store.append("s", Turn(user=f"q{i}"))
+    assert len(store.history("s")) == 3
+    clock.now += 86400  # exactly one day on: the TTL time has been reached for every turn
+    assert store.history("s") == []
+
+
+def test_a_turn_written_with_an_expiry_in_the_past_is_ignored(
+    sessions: DynamoDBSessionStore, dynamodb: Any
+) -> None:
+    sessions.append("s", Turn(user="live"))
+    dynamodb.put_item(
+        TableName="sessions",
+        Item={
+            "session_id": {"S": "s"},
+            "turn": {"S": "9999999999999999#ffffffffffff"},  # sorts newest
+            "user": {"S": "stale"},
+            "expires_at": {"N": "1000"},
+        },
+    )
+    assert [t.user for t in sessions.history("s")] == ["live"]
+
+
 # ---- the pipeline with sessions: continuity ---------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.default_catalog import default_catalog
-from core.prompts import Turn, build_prompt
+from core.prompts import Turn, build_prompt, template_locale
 from core.resonance import parse_resonance_key
 
 LUA = default_catalog().get("Lua")
@@ -68,3 +68,33 @@ def test_every_default_persona_renders_in_both_languages() -> None:
             prompt = build_prompt(persona, KEY, "hello", locale=locale)
             assert persona.display_name in prompt.system
             assert "{" not in prompt.system and "hello" in prompt.user
+
+
+@pytest.mark.parametrize(
+    ("locale", "used", "empty", "other"),
+    [
+        ("fr", "ko", "(없음)", "(none)"),
+        ("fr-CA", "ko", "(없음)", "(none)"),
+        ("en-GB", "en", "(none)", "(없음)"),
+        ("ko-KR", "ko", "(없음)", "(none)"),
+    ],
+)
+def test_the_empty_placeholder_follows_the_template_actually_used(
+    locale: str, used: str, empty: str, other: str
+) -> None:
+    assert LUA is not None
+    assert template_locale(LUA, locale) == used
+    assert LUA.prompts[used] == LUA.template(locale)  # the same choice as Persona.template
+    prompt = build_prompt(LUA, KEY, "hi", locale=locale)
+    expected = LUA.template(locale)
+    assert prompt.system.startswith(expected.system.split("{")[0])
+    assert prompt.user.count(empty) == expected.user.count("{history}") + expected.user.count("{context}")
+    assert other not in prompt.user and other not in prompt.system
+
+
+def test_a_regional_template_wins_over_its_language() -> None:
+    assert LUA is not None
+    regional = LUA.model_copy(update={"prompts": {**LUA.prompts, "en-GB": LUA.prompts["en"]}})
+    assert template_locale(regional, "en-GB") == "en-GB"
+    assert template_locale(regional, "en-US") == "en"
+    assert "(none)" in build_prompt(regional, KEY, "hi", locale="en-GB").user

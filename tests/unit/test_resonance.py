@@ -192,6 +192,19 @@ def test_typos_within_two_edits(raw: str, expected: tuple[str, str, str]) -> Non
     assert (*expected, "typo") in rules(raw)
 
 
+@pytest.mark.parametrize(
+    ("word", "alias", "value"), [("plane", "plan", "planning"), ("reflex", "reflect", "reflection")]
+)
+def test_typos_are_measured_against_values_not_aliases(word: str, alias: str, value: str) -> None:
+    # One or two edits from an alias, but more than two from every value: not a typo (SPEC section 2).
+    assert osa_distance(word, alias) <= 2
+    assert all(osa_distance(word, v) > 2 for v in INTENTS)
+    details = problems(f"calm-medium-{word}")
+    assert [(d["part"], d["input"]) for d in details] == [("intent", word)]
+    assert details[0]["suggestions"][0] == value
+    assert parse_resonance_key(f"calm-medium-{alias}").intent == value  # the alias itself still resolves
+
+
 def test_a_typo_three_edits_away_is_an_error() -> None:
     assert osa_distance("bzzzt", "burst") == 3
     details = problems("calm-bzzzt-learning")
@@ -230,6 +243,59 @@ def test_missing_parts() -> None:
 def test_extra_parts() -> None:
     details = problems("calm-medium-learning-now-please")
     assert [(d["part"], d["input"]) for d in details] == [("extra", "now please")]
+
+
+@pytest.mark.parametrize(
+    ("raw", "extra"),
+    [
+        ("frustrated-burst-seek_advice-now", "now"),
+        ("calm-medium-problem-solving-now", "now"),
+        ("calm-medium-Problem_Solving now please", "now please"),
+        ("calm-medium-seeking-advice-right-now", "right now"),
+    ],
+)
+def test_extra_parts_after_a_multi_word_intent_are_only_the_words_after_it(raw: str, extra: str) -> None:
+    assert [(d["part"], d["input"]) for d in problems(raw)] == [("extra", extra)]
+
+
+def test_the_intent_prefers_the_longest_exact_or_alias_run_over_a_prefix_or_typo() -> None:
+    # "problem" alone resolves too (a unique prefix), but the two-word exact value is longer.
+    assert ("intent", "problem", "problem_solving", "prefix") in rules("calm-medium-problem")
+    assert problems("calm-medium-problem-solving-now")[0]["input"] == "now"
+    # "plan nig" resolves as a typo of planning, yet the exact alias "plan" is preferred.
+    assert ("intent", "plan_nig", "planning", "typo") in rules("calm-medium-plan-nig")
+    assert problems("calm-medium-plan-nig-now")[0]["input"] == "nig now"
+
+
+def test_a_prefix_or_typo_run_is_used_when_nothing_resolves_exactly() -> None:
+    assert ("intent", "lea", "learning", "prefix") in rules("calm-medium-lea")
+    assert [(d["part"], d["input"]) for d in problems("calm-medium-lea-foo")] == [("extra", "foo")]
+
+
+def test_intent_words_that_never_resolve_are_one_unknown_intent_not_extra_parts() -> None:
+    details = problems("calm-medium-xyz-learning")
+    assert [(d["part"], d["input"]) for d in details] == [("intent", "xyz-learning")]
+
+
+def test_edge_separators_are_reported_not_dropped() -> None:
+    assert rules("-calm-burst-learning-") == [
+        ("tone", "-", "", "separator"),
+        ("intent", "-", "", "separator"),
+    ]
+    assert rules("_calm-burst-learning") == [("tone", "_", "", "separator")]
+    assert rules("  __calm-burst-Seek-Advice -\t") == [
+        ("tone", "__", "", "separator"),
+        ("intent", "Seek-Advice", "seek-advice", "case"),
+        ("intent", "seek-advice", "seek_advice", "separator"),
+        ("intent", " -", "", "separator"),
+    ]
+
+
+def test_a_trailing_separator_belongs_to_the_last_written_part() -> None:
+    key = parse_resonance_key("calm-medium_", "default")
+    corrections = [(c.part, c.input, c.resolved, c.rule) for c in key.corrections]
+    assert corrections == [("pace", "_", "", "separator"), ("intent", "", "learning", "default")]
+    assert [d["part"] for d in problems("---")] == ["tone", "pace", "intent"]
 
 
 def test_over_long_keys_are_refused_before_trimming() -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from hypothesis import given, settings
@@ -193,3 +196,125 @@ def test_warm_all_precomputes_every_key() -> None:
     router = Router(default_catalog())
     router.warm_all()
     assert len(router._cache) == 216
+
+
+# ---- continuity fast path against a full sort -------------------------------------------------
+
+
+def brute_force(
+    catalog: Catalog, parts: tuple[str, str, str], previous: str
+) -> tuple[str, str | None, float]:
+    """The top two and confidence by scoring every enabled persona and sorting them all."""
+    values = dict(zip(("tone", "pace", "intent"), parts, strict=True))
+    weights = catalog.config.weights
+    enabled = catalog.enabled()
+    scores = {
+        p.name: round(
+            min(
+                1.0, max(0.0, sum(weights.of(part) * p.affinity.value(part, values[part]) for part in values))
+            ),
+            6,
+        )
+        for p in enabled
+    }
+    if catalog.config.continuity_bonus > 0:
+        scores[previous] = round(min(1.0, max(0.0, scores[previous] + catalog.config.continuity_bonus)), 6)
+    priority = {p.name: p.priority for p in enabled}
+    order = sorted(scores, key=lambda name: (-scores[name], priority[name], name))
+    second = order[1] if len(order) > 1 else None
+    return order[0], second, confidence(scores[order[0]], scores[second] if second else 0.0)
+
+
+def assert_fast_path_matches_full_sort(catalog: Catalog) -> int:
+    """Every key x every enabled previous persona; returns how many cases had a tie at the top."""
+    router = Router(catalog)
+    ties = 0
+    for parts in all_keys():
+        for previous in (p.name for p in catalog.enabled()):
+            result = router.route(key(*parts), previous_persona=previous)
+            expected = brute_force(catalog, parts, previous)
+            assert (result.persona, result.secondary_persona, result.confidence) == expected, (
+                parts,
+                previous,
+            )
+            if result.secondary_persona is not None:
+                ties += result.scores[result.persona] == result.scores[result.secondary_persona]
+    return ties
+
+
+@pytest.mark.parametrize("bonus", [0.05, 0.1])
+def test_continuity_fast_path_matches_a_full_sort_on_the_default_catalog(bonus: float) -> None:
+    catalog = default_catalog().model_copy(update={"config": CatalogConfig(continuity_bonus=bonus)})
+    assert_fast_path_matches_full_sort(catalog)
+
+
+def synthetic_catalog(rng: random.Random, size: int, bonus: float) -> Catalog:
+    # Few distinct affinities and priorities, so scores (after the bonus too) tie often.
+    grid = [0.0, 0.25, 0.5, 0.75, 1.0]
+
+    def table(values: tuple[str, ...]) -> dict[str, float]:
+        return {v: rng.choice(grid) for v in values if rng.random() < 0.7}  # some missing: 0.5
+
+    names = rng.sample([f"{a}{b}" for a in "ABCDEFGH" for b in "xyz"], size)
+    return Catalog(
+        version=1,
+        config=CatalogConfig(continuity_bonus=bonus),
+        personas=tuple(
+            persona(
+                name,
+                rng.choice([1, 2, 3]),
+                enabled=rng.random() < 0.9 or i == 0,
+                tone=table(TONES),
+                pace=table(PACES),
+                intent=table(INTENTS),
+            )
+            for i, name in enumerate(names)
+        ),
+    )
+
+
+@pytest.mark.parametrize(("seed", "bonus"), [(1, 0.05), (2, 0.1), (3, 0.075)])
+def test_continuity_fast_path_matches_a_full_sort_on_a_synthetic_catalog_with_ties(
+    seed: int, bonus: float
+) -> None:
+    ties = assert_fast_path_matches_full_sort(synthetic_catalog(random.Random(seed), 16, bonus))
+    assert ties > 0  # the catalog really exercises the priority and name tie-breaks
+
+
+@given(
+    st.integers(0, 2**32), st.integers(1, 6), st.sampled_from([0.0, 0.05, 0.1]), st.sampled_from(all_keys())
+)
+@settings(max_examples=300, deadline=None)
+def test_continuity_fast_path_matches_a_full_sort_on_random_small_catalogs(
+    seed: int, size: int, bonus: float, parts: tuple[str, str, str]
+) -> None:
+    catalog = synthetic_catalog(random.Random(seed), size, bonus)
+    router = Router(catalog)
+    for previous in (p.name for p in catalog.enabled()):
+        result = router.route(key(*parts), previous_persona=previous)
+        assert (result.persona, result.secondary_persona, result.confidence) == brute_force(
+            catalog, parts, previous
+        )
+
+
+def test_each_key_is_ranked_once_even_when_threads_race() -> None:
+    router = Router(default_catalog())
+    calls: list[tuple[str, str, str]] = []
+    compute = router._compute
+
+    def slow_compute(tone: str, pace: str, intent: str) -> object:
+        calls.append((tone, pace, intent))
+        time.sleep(0.02)  # widen the window in which a second thread could start computing
+        return compute(tone, pace, intent)
+
+    router._compute = slow_compute  # type: ignore[method-assign,assignment]
+    barrier = threading.Barrier(8)
+
+    def route() -> str:
+        barrier.wait()
+        return router.route(key("calm", "medium", "learning")).persona
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        winners = set(pool.map(lambda _: route(), range(8)))
+    assert len(winners) == 1
+    assert calls == [("calm", "medium", "learning")]

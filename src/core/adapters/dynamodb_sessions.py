@@ -4,7 +4,9 @@ Keys: session_id (partition) + turn (sort) = "<epoch us, 16 digits>#<random hex>
 its own item with a key nobody else can produce, written with attribute_not_exists, so
 concurrent requests on one session each add their turn and none can overwrite another.
 Reading the last turns is one Query, newest first, limited. Old turns expire through the
-table's TTL attribute `expires_at`.
+table's TTL attribute `expires_at`; DynamoDB deletes expired items late (often hours, at times
+days), so reading also drops turns whose `expires_at` has passed - an expired turn never feeds
+a prompt.
 """
 
 from __future__ import annotations
@@ -44,7 +46,11 @@ class DynamoDBSessionStore:
             ScanIndexForward=False,
             Limit=limit,
         )
-        turns = [_turn_from_item(item) for item in resp.get("Items", [])]
+        # The page is newest first and every turn gets the same TTL length, so once a turn has
+        # expired every older one has too: filtering this page (rather than a FilterExpression,
+        # which DynamoDB applies after Limit and so would need a larger page) loses no live turn.
+        now = self._clock()
+        turns = [_turn_from_item(item) for item in resp.get("Items", []) if not _expired(item, now)]
         turns.reverse()  # oldest first, the order a prompt reads them in
         return turns
 
@@ -70,6 +76,12 @@ class DynamoDBSessionStore:
             ConditionExpression="attribute_not_exists(session_id)",
         )
         return sort_key
+
+
+def _expired(item: dict[str, Any], now: float) -> bool:
+    """True once the item's TTL time has been reached; items without one never expire."""
+    expires = item.get("expires_at", {}).get("N")
+    return expires is not None and int(expires) <= now
 
 
 def _turn_from_item(item: dict[str, Any]) -> Turn:
