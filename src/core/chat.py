@@ -32,6 +32,13 @@ class ChatInput:
     user_id: str | None = None
     locale: str = "ko"
     context: Mapping[str, str] = field(default_factory=dict)
+    # Who called (set by the HTTP edge). Sessions are stored inside the owner's scope, so a
+    # session id guessed or reused by another caller finds nothing of this caller's history.
+    session_owner: str | None = None
+
+
+def session_storage_key(owner: str | None, session_id: str) -> str:
+    return f"{owner}|{session_id}" if owner else session_id
 
 
 def post_process(text: str) -> str:
@@ -65,9 +72,10 @@ class ChatService:
             key = detect_key(request.message)
 
         session_id = request.session_id or self._new_session_id()
+        stored_as = session_storage_key(request.session_owner, session_id)
         history: list[Turn] = []
         if request.session_id and self._sessions is not None:
-            history = self._sessions.history(session_id, HISTORY_TURNS)
+            history = self._sessions.history(stored_as, HISTORY_TURNS)
         previous = history[-1].persona if history else None
 
         snapshot = self._snapshot()
@@ -81,7 +89,7 @@ class ChatService:
 
         if self._sessions is not None:
             self._sessions.append(
-                session_id,
+                stored_as,
                 Turn(user=request.message, assistant=content, persona=routing.persona),
                 user_id=request.user_id,
             )

@@ -217,3 +217,16 @@ def test_a_retry_while_the_first_is_in_progress_is_409_with_retry_after(backend:
     assert _body(retry)["error"]["code"] == "CONFLICT"
     assert retry["multiValueHeaders"]["Retry-After"] == ["1"]
     assert reentrant.calls == 1
+
+
+def test_a_session_id_reused_by_another_caller_sees_none_of_the_first_callers_history(
+    backend: CountingBackend,
+) -> None:
+    first = {"message": "my private note", "resonance_key": "calm-medium-learning", "session_id": "s-1"}
+    _chat(first, api_key_id="key-of-team-a")
+    follow_up = {"message": "and then?", "resonance_key": "calm-medium-learning", "session_id": "s-1"}
+    same_caller = _body(_chat(follow_up, api_key_id="key-of-team-a"))
+    other_caller = _body(_chat(follow_up, api_key_id="key-of-team-b"))
+    assert "my private note" in same_caller["prompt"]["user"]
+    assert "my private note" not in other_caller["prompt"]["user"]
+    assert other_caller["session_id"] == same_caller["session_id"] == "s-1"

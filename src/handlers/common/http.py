@@ -74,6 +74,20 @@ def request_id_of(event: Any, context: Any) -> str:
     return rid if isinstance(rid, str) and rid else str(uuid.uuid4())
 
 
+def caller_scope(event: Any) -> str:
+    """Who is calling, as far as API Gateway tells: the API key id (staging/prod), else the IAM
+    principal, else the source address (dev). Idempotency keys and sessions live inside this
+    scope, so one caller can never replay or read another caller's answers."""
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    identity = context.get("identity") if isinstance(context, dict) else None
+    if isinstance(identity, dict):
+        for kind, field in (("apikey", "apiKeyId"), ("iam", "userArn"), ("ip", "sourceIp")):
+            value = identity.get(field)
+            if isinstance(value, str) and value:
+                return f"{kind}:{value}"
+    return "anonymous"
+
+
 def error_payload(
     code: str, message: str, request_id: str, details: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:

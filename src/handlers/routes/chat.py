@@ -20,6 +20,7 @@ from core.chat import ChatInput
 from core.errors import Conflict, Unavailable, ValidationFailed
 from core.prompts import ChatContext
 from handlers.common.deps import chat_service
+from handlers.common.http import caller_scope
 from handlers.common.observability import logger, metrics, record_persona
 from handlers.common.tracing import annotate
 from handlers.routes.public import check_message_size, json_ok
@@ -95,6 +96,7 @@ def _run(body: dict[str, Any]) -> dict[str, Any]:
             user_id=body.get("user_id"),
             locale=body.get("locale", "ko"),
             context=context,
+            session_owner=body.get("session_owner"),
         )
     )
 
@@ -108,18 +110,8 @@ class _Execution:
 _EXECUTION = _Execution()
 
 
-def caller_scope() -> str:
-    """Who is calling, so one caller's Idempotency-Key can never replay another caller's answer:
-    the API key id (staging/prod), else the IAM principal, else the source address (dev)."""
-    identity = router.current_event.request_context.identity
-    for kind, value in (
-        ("apikey", identity.api_key_id),
-        ("iam", identity.user_arn),
-        ("ip", identity.source_ip),
-    ):
-        if value:
-            return f"{kind}:{value}"
-    return "anonymous"
+def _caller() -> str:
+    return caller_scope(router.current_event.raw_event)
 
 
 @cache
@@ -163,7 +155,7 @@ def _run_idempotent(key: str, body: dict[str, Any]) -> tuple[dict[str, Any], boo
     config.register_lambda_context(router.lambda_context)
     _EXECUTION.ran = False
     try:
-        result: dict[str, Any] = run(request={"key": f"{caller_scope()}|{key}", "body": body})
+        result: dict[str, Any] = run(request={"key": f"{_caller()}|{key}", "body": body})
     except IdempotencyValidationError:
         raise ValidationFailed(
             "this Idempotency-Key was already used with a different request body",
@@ -192,6 +184,7 @@ def _run_idempotent(key: str, body: dict[str, Any]) -> tuple[dict[str, Any], boo
 def chat(body: ChatRequest, idempotency_key: IdempotencyKey = None) -> Response[Any]:
     check_message_size(body.message, "message")
     payload = body.model_dump(exclude_none=True)
+    payload["session_owner"] = _caller()
     replayed = False
     if idempotency_key:
         result, replayed = _run_idempotent(idempotency_key, payload)

@@ -16,7 +16,7 @@ from core.errors import InvalidResonanceKey, NotFound, PayloadTooLarge
 from core.resonance import parse_resonance_key, validate_resonance_key
 from handlers.common.app import docs_response, json_error
 from handlers.common.deps import catalog_store, current_catalog
-from handlers.common.http import JSON_CONTENT_TYPE
+from handlers.common.http import JSON_CONTENT_TYPE, caller_scope
 from handlers.common.observability import logger, metrics, record_persona
 from handlers.common.tracing import annotate
 from handlers.schemas import (
@@ -113,7 +113,7 @@ def route(body: RouteRequest) -> Response[Any]:
     snapshot = current_catalog()
     previous = None
     if body.session_id:
-        previous = _previous_persona(body.session_id)
+        previous = _previous_persona(caller_scope(router.current_event.raw_event), body.session_id)
     if previous is None:
         cache_key = (body.resonance_key, body.on_invalid)
         hit = _route_bodies.lookup(snapshot.router, cache_key)
@@ -133,10 +133,11 @@ def route(body: RouteRequest) -> Response[Any]:
     return json_ok(text)
 
 
-def _previous_persona(session_id: str) -> str | None:
+def _previous_persona(owner: str, session_id: str) -> str | None:
+    from core.chat import session_storage_key
     from handlers.common.deps import session_store
 
-    turns = session_store().history(session_id, limit=1)
+    turns = session_store().history(session_storage_key(owner, session_id), limit=1)
     return turns[-1].persona if turns else None
 
 
