@@ -85,7 +85,10 @@ def proxy_event(
     stage: str = "local",
     request_id: str | None = None,
     source_ip: str = "127.0.0.1",
+    stage_in_url: bool = True,
 ) -> dict[str, Any]:
+    """A REST proxy event. `stage_in_url` False: the request URL had no stage prefix (the local
+    server), so requestContext.path is the path as requested, as API Gateway reports it."""
     pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
@@ -128,7 +131,7 @@ def proxy_event(
             "resourceId": "local",
             "resourcePath": resource or path,
             "httpMethod": method.upper(),
-            "path": f"/{stage}{path}",
+            "path": f"/{stage}{path}" if stage_in_url else path,
             "stage": stage,
             "protocol": "HTTP/1.1",
             "requestId": rid,

@@ -97,7 +97,16 @@ class App:
             )
             return status, list(single.items()), payload
         event = proxy_event(
-            method, path, route.resource, parameters, headers, query, body, self.stage, request_id
+            method,
+            path,
+            route.resource,
+            parameters,
+            headers,
+            query,
+            body,
+            self.stage,
+            request_id,
+            stage_in_url=False,  # http://127.0.0.1:3000/v1/... has no stage segment
         )
         response = self.functions[route.function].invoke(event)
         return to_http(response)

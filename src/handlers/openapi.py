@@ -6,7 +6,9 @@ document always matches the code and neither function pays for it at cold start.
 
 from __future__ import annotations
 
-from functools import cache
+import json
+import re
+from functools import cache, lru_cache
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -45,13 +47,30 @@ def _schema(app: APIGatewayRestResolver, version: str) -> str:
     )
 
 
-@cache
-def swagger_html() -> str:
+def base_path(request_path: str | None, resource_path: str) -> str:
+    """What API Gateway put in front of the route: `/dev` for `/dev/v1/docs` on the default
+    endpoint, "" locally or on a custom domain without a base path. Only a plain path prefix is
+    accepted, so nothing a client sends can reach the page as markup."""
+    if not request_path or not request_path.endswith(resource_path):
+        return ""
+    prefix = request_path[: len(request_path) - len(resource_path)].rstrip("/")
+    return prefix if _PREFIX.fullmatch(prefix) else ""
+
+
+_PREFIX = re.compile(r"(/[A-Za-z0-9._~-]{1,64}){0,4}")
+
+
+@lru_cache(maxsize=8)
+def swagger_html(prefix: str = "") -> str:
+    """The Swagger UI page; its "Try it out" calls go to `prefix` + each path (the stage)."""
     import aws_lambda_powertools
 
     package = Path(str(aws_lambda_powertools.__file__)).parent
     assets = package / "event_handler" / "openapi" / "swagger_ui"
     js = (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
     css = (assets / "swagger-ui.min.css").read_text(encoding="utf-8")
-    spec = openapi_json().replace("</", "<\\/")  # keep the inline JSON from closing the script tag
+    document = json.loads(openapi_json())
+    document["servers"] = [{"url": prefix or "/"}]
+    # Keep the inline JSON from closing the script tag.
+    spec = json.dumps(document, ensure_ascii=False).replace("</", "<\\/")
     return generate_swagger_html(spec, js, css, "", None)

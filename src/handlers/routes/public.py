@@ -255,6 +255,7 @@ def openapi_document() -> Response[Any]:
 
 @router.get("/v1/docs", summary="Swagger UI", tags=["docs"], include_in_schema=False)
 def swagger_ui() -> Response[Any]:
-    from handlers.openapi import swagger_html
+    from handlers.openapi import base_path, swagger_html
 
-    return docs_response(swagger_html())
+    event = router.current_event
+    return docs_response(swagger_html(base_path(event.request_context.path, event.path)))
