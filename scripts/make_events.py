@@ -185,6 +185,20 @@ EVENTS: dict[str, tuple[str, str, str, str, dict[str, str] | None, dict[str, str
         {"message": "How should I plan my study week?", "session_id": "events-demo", "locale": "en"},
         200,
     ),
+    # Rejected at the key check, before any model call: the traffic hooks run it on every deploy.
+    "chat_invalid_key": (
+        "ApiFunction",
+        "POST",
+        "/v1/chat",
+        "/v1/chat",
+        None,
+        JSON,
+        {
+            "message": "Smoke test: this key is invalid on purpose.",
+            "resonance_key": "banana-brust-seek_advice",
+        },
+        422,
+    ),
     "health": ("ApiFunction", "GET", "/health", "/health", None, JSON, None, 200),
     "ready": ("ApiFunction", "GET", "/health/ready", "/health/ready", None, JSON, None, 200),
     "openapi": ("ApiFunction", "GET", "/v1/openapi.json", "/v1/openapi.json", None, JSON, None, 200),
@@ -241,8 +255,16 @@ EVENTS: dict[str, tuple[str, str, str, str, dict[str, str] | None, dict[str, str
     ),
 }
 
-# Run by the traffic hooks against a new version: read-only, deterministic, fast.
-SMOKE = ("route_valid", "route_invalid_key", "validate_valid", "personas_list", "health", "unknown_route")
+# Run by the traffic hooks against a new version: read-only, deterministic, fast, no model call.
+SMOKE = (
+    "route_valid",
+    "route_invalid_key",
+    "chat_invalid_key",
+    "validate_valid",
+    "personas_list",
+    "health",
+    "unknown_route",
+)
 
 
 def build(name: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ so it cannot show a throttle being retried."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import boto3
@@ -13,6 +14,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.stub import Stubber
 
+from core.adapters import bedrock
 from core.adapters.bedrock import BedrockBackend
 from core.errors import Unavailable
 
@@ -81,8 +83,13 @@ def test_malformed_output_is_a_clean_unavailable(output: dict[str, Any]) -> None
     assert err.value.retry_after > 0
 
 
-def test_model_error_does_not_leak_internals() -> None:
+def _bedrock_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == bedrock._log.name]
+
+
+def test_model_error_does_not_leak_internals(caplog: pytest.LogCaptureFixture) -> None:
     client = _client()
+    caplog.set_level(logging.WARNING, logger=bedrock._log.name)
     with Stubber(client) as stub:
         stub.add_client_error(
             "converse",
@@ -92,9 +99,24 @@ def test_model_error_does_not_leak_internals() -> None:
         )
         with pytest.raises(Unavailable) as err:
             BedrockBackend(MODEL, client=client).complete("s", "u")
-    assert "123456789012" not in err.value.message
-    assert "arn:" not in json.dumps(err.value.details)
-    assert err.value.details == [{"reason": "ValidationException"}]
+    client_facing = err.value.message + json.dumps(err.value.details)
+    for internal in ("123456789012", "arn:", "ValidationException"):
+        assert internal not in client_facing
+    assert err.value.details == []
+    assert err.value.retry_after == 30  # not a transient error: the request was fine, retry much later
+    # The code is kept for the operators, in the logs, without the service's message.
+    [record] = _bedrock_records(caplog)
+    assert record.bedrock_error_code == "ValidationException"  # type: ignore[attr-defined]
+    assert record.model_id == MODEL  # type: ignore[attr-defined]
+    assert "123456789012" not in record.getMessage()
+
+
+def test_the_default_client_has_the_budgeted_timeouts_and_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    config = bedrock.make_bedrock_client().meta.config
+    assert config.connect_timeout == bedrock.CONNECT_TIMEOUT_SECONDS
+    assert config.read_timeout == bedrock.READ_TIMEOUT_SECONDS
+    assert config.retries == {"total_max_attempts": bedrock.MAX_ATTEMPTS, "mode": "standard"}
 
 
 class FakeBedrockHttp:
@@ -147,14 +169,19 @@ def test_throttling_then_success_is_retried_by_botocore() -> None:
     assert completion.content == "안녕하세요"
 
 
-def test_throttling_exhausted_is_unavailable_with_retry_after() -> None:
-    client = _client(max_attempts=3)
+def test_throttling_exhausted_is_unavailable_with_retry_after(caplog: pytest.LogCaptureFixture) -> None:
+    client = _client(max_attempts=bedrock.MAX_ATTEMPTS)
     http = FakeBedrockHttp(client, throttles=10)
+    caplog.set_level(logging.WARNING, logger=bedrock._log.name)
     with pytest.raises(Unavailable) as err:
         BedrockBackend(MODEL, client=client).complete("s", "u")
-    assert http.calls == 3, "botocore makes exactly max_attempts attempts"
+    assert http.calls == bedrock.MAX_ATTEMPTS, "botocore makes exactly max_attempts attempts"
     assert err.value.retry_after == 2
-    assert err.value.details == [{"reason": "ThrottlingException"}]
+    assert err.value.details == []
+    assert "Throttling" not in err.value.message
+    [record] = _bedrock_records(caplog)
+    assert record.bedrock_error_code == "ThrottlingException"  # type: ignore[attr-defined]
+    assert record.retry_attempts == bedrock.MAX_ATTEMPTS - 1  # type: ignore[attr-defined]
 
 
 def test_timeout_is_unavailable() -> None:
@@ -172,3 +199,5 @@ def test_timeout_is_unavailable() -> None:
         BedrockBackend(MODEL, client=client).complete("s", "u")
     assert len(calls) == 2
     assert "in time" in err.value.message
+    assert err.value.retry_after == 2
+    assert err.value.details == []

@@ -2,16 +2,32 @@
 
 Retries and timeouts are botocore's (standard retry mode, bounded connect/read timeouts). What
 is left after them becomes core.errors.Unavailable with a generic message: the client learns
-that the model is unavailable and when to retry, never the model's internals.
+that the model is unavailable and when to retry, never the model's internals. The Bedrock
+error code goes to the logs only.
+
+Time budget: ApiFunction answers through API Gateway, whose integration timeout is 29 s, and
+its own Lambda timeout (template.yaml) is shorter still. The worst case of one model call is
+MAX_ATTEMPTS x (CONNECT + READ) plus botocore's back-off between attempts (up to 1 s for a
+throttle, plus up to 5 s more when the service asks for it with x-amz-retry-after): 2 x 10 + 6
+= 26 s. That leaves the function time to answer 503 UNAVAILABLE with Retry-After itself before
+Lambda or API Gateway cut it off (tests/template checks this against the template). A reply
+must be generated within READ_TIMEOUT_SECONDS: keep LlmMaxTokens within what the model writes
+in that time.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import time
 from typing import Any
 
 from core.errors import Unavailable
 from core.ports import Completion
+
+CONNECT_TIMEOUT_SECONDS = 1
+READ_TIMEOUT_SECONDS = 9
+MAX_ATTEMPTS = 2  # the first call and one retry
 
 # Errors worth a later retry by the client; anything else is still reported as unavailable
 # (with a longer Retry-After) because the request itself was fine.
@@ -24,15 +40,23 @@ _TRANSIENT = {
     "ServiceQuotaExceededException",
 }
 
+# A child of the service's Powertools logger (named after the service), so these records are
+# written as JSON with the request's correlation id by the handler's logger.
+_log = logging.getLogger(f"{os.environ.get('POWERTOOLS_SERVICE_NAME', 'persona-router')}.bedrock")
 
-def make_bedrock_client(max_attempts: int = 3, read_timeout: float = 30.0) -> Any:
+
+def make_bedrock_client(
+    max_attempts: int = MAX_ATTEMPTS,
+    read_timeout: float = READ_TIMEOUT_SECONDS,
+    connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+) -> Any:
     import boto3
     from botocore.config import Config
 
     return boto3.client(
         "bedrock-runtime",
         config=Config(
-            connect_timeout=3,
+            connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             retries={"total_max_attempts": max_attempts, "mode": "standard"},
         ),
@@ -66,12 +90,24 @@ class BedrockBackend:
                 inferenceConfig={"maxTokens": self.max_tokens, "temperature": self.temperature},
             )
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            metadata = exc.response.get("ResponseMetadata", {})
+            _log.warning(
+                "bedrock converse failed",
+                extra={
+                    "bedrock_error_code": code,
+                    "http_status": metadata.get("HTTPStatusCode"),
+                    "retry_attempts": metadata.get("RetryAttempts"),
+                    "model_id": self.model,
+                },
+            )
             retry_after = 2 if code in _TRANSIENT else 30
-            raise Unavailable(
-                "the model is unavailable; retry later", retry_after=retry_after, details=[{"reason": code}]
-            ) from exc
+            raise Unavailable("the model is unavailable; retry later", retry_after=retry_after) from exc
         except BotoCoreError as exc:  # timeouts, connection errors after botocore's retries
+            _log.warning(
+                "bedrock converse did not answer",
+                extra={"bedrock_error": type(exc).__name__, "model_id": self.model},
+            )
             raise Unavailable("the model did not answer in time; retry later", retry_after=2) from exc
         latency_ms = (time.perf_counter() - started) * 1000
         return Completion(
