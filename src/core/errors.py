@@ -58,3 +58,8 @@ class Unavailable(DomainError):
     ) -> None:
         super().__init__(message, details)
         self.retry_after = retry_after
+
+
+class ModelUnavailable(Unavailable):
+    """The model backend could not answer. Kept apart from the service's own failures: a model
+    outage is not a routing failure and must not roll a new version back."""

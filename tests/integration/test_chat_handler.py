@@ -230,3 +230,34 @@ def test_a_session_id_reused_by_another_caller_sees_none_of_the_first_callers_hi
     assert "my private note" in same_caller["prompt"]["user"]
     assert "my private note" not in other_caller["prompt"]["user"]
     assert other_caller["session_id"] == same_caller["session_id"] == "s-1"
+
+
+def _metric_names(out: str) -> set[str]:
+    docs = [json.loads(line) for line in out.splitlines() if '"_aws"' in line]
+    return {m["Name"] for doc in docs for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+
+
+def test_a_model_outage_is_a_model_failure_not_a_routing_failure(
+    backend: CountingBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.errors import ModelUnavailable
+
+    backend.fail = ModelUnavailable("the model is unavailable; retry later", retry_after=2)
+    capsys.readouterr()
+    assert _chat({"message": "hello", "resonance_key": "calm-medium-learning"})["statusCode"] == 503
+    names = _metric_names(capsys.readouterr().out)
+    assert {"ServerErrors", "ModelFailures"} <= names
+    assert "RoutingFailures" not in names
+
+
+def test_a_server_fault_while_routing_is_a_routing_failure(
+    backend: CountingBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backend.fail = RuntimeError("a bug in the pipeline")
+    capsys.readouterr()
+    response = _chat({"message": "hello", "resonance_key": "calm-medium-learning"})
+    assert response["statusCode"] == 500
+    assert _body(response)["error"]["code"] == "INTERNAL"
+    names = _metric_names(capsys.readouterr().out)
+    assert {"ServerErrors", "RoutingFailures"} <= names
+    assert "ModelFailures" not in names

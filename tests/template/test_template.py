@@ -253,6 +253,10 @@ def test_alarms_are_attached_enabled_and_watch_the_new_version() -> None:
     routing = prod["RoutingFailuresAlarm"]["Properties"]
     assert routing["MetricName"] == "RoutingFailures"
     assert {d["Name"] for d in routing["Dimensions"]} == {"service", "FunctionVersion"}
+    # Stage-wide 5XX is a rate over two minutes: one throttled model call must not roll back.
+    gateway = prod["ApiGateway5xxAlarm"]["Properties"]
+    assert gateway["Statistic"] == "Average" and 0 < gateway["Threshold"] < 1
+    assert gateway["EvaluationPeriods"] == gateway["DatapointsToAlarm"] == 2
 
 
 def test_custom_canary_is_five_percent_and_used_in_prod() -> None:

@@ -22,7 +22,7 @@ import os
 import time
 from typing import Any
 
-from core.errors import Unavailable
+from core.errors import ModelUnavailable
 from core.ports import Completion
 
 CONNECT_TIMEOUT_SECONDS = 1
@@ -102,13 +102,13 @@ class BedrockBackend:
                 },
             )
             retry_after = 2 if code in _TRANSIENT else 30
-            raise Unavailable("the model is unavailable; retry later", retry_after=retry_after) from exc
+            raise ModelUnavailable("the model is unavailable; retry later", retry_after=retry_after) from exc
         except BotoCoreError as exc:  # timeouts, connection errors after botocore's retries
             _log.warning(
                 "bedrock converse did not answer",
                 extra={"bedrock_error": type(exc).__name__, "model_id": self.model},
             )
-            raise Unavailable("the model did not answer in time; retry later", retry_after=2) from exc
+            raise ModelUnavailable("the model did not answer in time; retry later", retry_after=2) from exc
         latency_ms = (time.perf_counter() - started) * 1000
         return Completion(
             content=_text_of(resp),
@@ -124,9 +124,9 @@ def _text_of(resp: Any) -> str:
         blocks = resp["output"]["message"]["content"]
         text = "".join(b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str))
     except (KeyError, TypeError) as exc:
-        raise Unavailable("the model returned no usable answer", retry_after=2) from exc
+        raise ModelUnavailable("the model returned no usable answer", retry_after=2) from exc
     if not text.strip():
-        raise Unavailable("the model returned no usable answer", retry_after=2)
+        raise ModelUnavailable("the model returned no usable answer", retry_after=2)
     return text
 
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from core.errors import DomainError
+from core.errors import DomainError, ModelUnavailable
 from handlers.common.http import (
     CSP_DOCS,
     JSON_CONTENT_TYPE,
@@ -27,16 +27,18 @@ from handlers.common.http import (
 from handlers.common.observability import logger, metrics
 from handlers.common.tracing import traced_request
 
-# Requests whose server-side failure the RoutingFailures alarm watches.
+# Requests whose server-side failure the RoutingFailures alarm watches (unless the model backend
+# failed: that is ModelFailures, which never rolls a deploy back).
 ROUTING_PATHS = frozenset({"/v1/route", "/v1/chat"})
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 class _RequestState:
-    """The id of the request being handled (one at a time per execution environment)."""
+    """The request being handled (one at a time per execution environment)."""
 
     request_id = "-"
+    model_failed = False  # the answer is a 503 because the model backend failed
 
 
 REQUEST = _RequestState()
@@ -79,6 +81,8 @@ def create_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(DomainError)
     def _domain_error(exc: DomainError) -> Response[Any]:
+        if isinstance(exc, ModelUnavailable):
+            REQUEST.model_failed = True
         if STATUS_BY_CODE.get(exc.code, 500) >= 500:
             logger.warning("request failed", extra={"code": exc.code, "reason": exc.message})
         return json_error(exc.code, exc.message, exc.details, domain_error_headers(exc))
@@ -170,6 +174,7 @@ def lambda_entry(app: APIGatewayRestResolver) -> Handler:
             dimensions_set = True
         request_id = request_id_of(event, context)
         REQUEST.request_id = request_id
+        REQUEST.model_failed = False
         # The API Gateway request id, already read above: cheaper than a JMESPath correlation path.
         logger.set_correlation_id(request_id)
         try:
@@ -187,7 +192,9 @@ def lambda_entry(app: APIGatewayRestResolver) -> Handler:
         metrics.add_metric(name="Latency", unit="Milliseconds", value=(time.perf_counter() - started) * 1000)
         if status >= 500:
             metrics.add_metric(name="ServerErrors", unit="Count", value=1)
-            if isinstance(event, dict) and event.get("path") in ROUTING_PATHS:
+            if REQUEST.model_failed:
+                metrics.add_metric(name="ModelFailures", unit="Count", value=1)
+            elif isinstance(event, dict) and event.get("path") in ROUTING_PATHS:
                 metrics.add_metric(name="RoutingFailures", unit="Count", value=1)
         return response
 
