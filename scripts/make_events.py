@@ -144,6 +144,16 @@ EVENTS: dict[str, tuple[str, str, str, str, dict[str, str] | None, dict[str, str
         {"message": "이거 왜 또 안 돼?? 급해요!!"},
         200,
     ),
+    "detect_missing_message": (
+        "ApiFunction",
+        "POST",
+        "/v1/resonance/detect",
+        "/v1/resonance/detect",
+        None,
+        JSON,
+        {"text": "the field is called message"},
+        422,
+    ),
     "personas_list": ("ApiFunction", "GET", "/v1/personas", "/v1/personas", None, JSON, None, 200),
     "persona_get": (
         "ApiFunction",
@@ -175,6 +185,16 @@ EVENTS: dict[str, tuple[str, str, str, str, dict[str, str] | None, dict[str, str
         {"scenario": "Our team needs a plan to coordinate the launch with three departments"},
         200,
     ),
+    "recommend_empty_scenario": (
+        "ApiFunction",
+        "POST",
+        "/v1/personas/recommend",
+        "/v1/personas/recommend",
+        None,
+        JSON,
+        {"scenario": ""},
+        422,
+    ),
     "chat_none_backend": (
         "ApiFunction",
         "POST",
@@ -202,6 +222,7 @@ EVENTS: dict[str, tuple[str, str, str, str, dict[str, str] | None, dict[str, str
     "health": ("ApiFunction", "GET", "/health", "/health", None, JSON, None, 200),
     "ready": ("ApiFunction", "GET", "/health/ready", "/health/ready", None, JSON, None, 200),
     "openapi": ("ApiFunction", "GET", "/v1/openapi.json", "/v1/openapi.json", None, JSON, None, 200),
+    "docs": ("ApiFunction", "GET", "/v1/docs", "/v1/docs", None, JSON, None, 200),
     "unknown_route": (
         "ApiFunction",
         "GET",
@@ -241,6 +262,16 @@ EVENTS: dict[str, tuple[str, str, str, str, dict[str, str] | None, dict[str, str
         {"name": "Lua"},
         JSON,
         {**MIA, "display_name": "Lua"},
+        428,
+    ),
+    "admin_delete_without_if_match": (
+        "AdminFunction",
+        "DELETE",
+        "/v1/admin/personas/Nana",
+        "/v1/admin/personas/{name}",
+        {"name": "Nana"},
+        JSON,
+        None,
         428,
     ),
     "admin_delete": (
