@@ -34,14 +34,9 @@ from scripts.apigw import LambdaContext, RouteTable, proxy_event  # noqa: E402
 from scripts.local_env import api_routes, function_environment, function_handler, function_settings  # noqa: E402
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
-SECURITY_HEADERS = {  # what the template's Gateway Responses add to API Gateway's own answers
-    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+# What the template's Gateway Responses add to API Gateway's own answers: the same set the
+# handlers send (SPEC section 5).
+from handlers.common.http import SECURITY_HEADERS  # noqa: E402
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
