@@ -56,11 +56,15 @@ class ChatService:
         backend: ModelBackend,
         sessions: SessionStore | None = None,
         new_session_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        on_routed: Callable[[str, str], None] | None = None,
     ) -> None:
         self._snapshot = snapshot
         self._backend = backend
         self._sessions = sessions
         self._new_session_id = new_session_id
+        # Told (persona, normalized key) as soon as routing decides, before the model call, so
+        # whatever is logged after it (a model failure included) can name both.
+        self._on_routed = on_routed
 
     def chat(self, request: ChatInput) -> dict[str, Any]:
         started = time.perf_counter()
@@ -80,6 +84,8 @@ class ChatService:
 
         snapshot = self._snapshot()
         routing = snapshot.router.route(key, previous_persona=previous)
+        if self._on_routed is not None:
+            self._on_routed(routing.persona, key.normalized_key)
         persona = snapshot.catalog.get(routing.persona)
         assert persona is not None  # the router only names personas of this catalog
         prompt = build_prompt(persona, key, request.message, history, request.context, request.locale)

@@ -261,3 +261,15 @@ def test_a_server_fault_while_routing_is_a_routing_failure(
     names = _metric_names(capsys.readouterr().out)
     assert {"ServerErrors", "RoutingFailures"} <= names
     assert "ModelFailures" not in names
+
+
+def test_a_model_failure_is_logged_with_the_persona_and_key(
+    backend: CountingBackend, log_lines: Callable[[], list[dict[str, Any]]]
+) -> None:
+    backend.fail = Unavailable("the model is unavailable; retry later", retry_after=2)
+    response = _chat({"message": "hello", "resonance_key": "frustrated-burst-seek_advice"})
+    assert response["statusCode"] == 503
+    failed = [line for line in log_lines() if line.get("message") == "request failed"]
+    assert failed, "the 503 is logged"
+    assert failed[0]["persona"] == "Lua"
+    assert failed[0]["resonance_key"] == "frustrated-burst-seek_advice"

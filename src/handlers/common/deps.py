@@ -102,7 +102,11 @@ def chat_service() -> ChatService:
     from core.chat import ChatService
 
     sessions = session_store() if os.environ.get("SESSIONS_TABLE") else None
-    return ChatService(current_catalog, model_backend(), sessions)
+    return ChatService(current_catalog, model_backend(), sessions, on_routed=_routed)
+
+
+def _routed(persona: str, resonance_key: str) -> None:
+    logger.append_keys(persona=persona, resonance_key=resonance_key)
 
 
 def reset() -> None:
