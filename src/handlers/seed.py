@@ -2,9 +2,13 @@
 catalog table at deploy time. Never overwrites: the seed is one conditional transaction that
 fails as a whole if the table already holds a catalog (see DynamoDBCatalogStore.seed).
 
-It answers CloudFormation itself (a PUT to the pre-signed ResponseURL) and always answers, so a
-stack never waits an hour on a crashed seed. Delete and failures to seed report SUCCESS for
-delete (nothing to undo: operator data is kept) and FAILED with a reason otherwise.
+It answers CloudFormation itself (a PUT to the pre-signed ResponseURL) and always answers in
+time, so a stack never waits an hour on a crashed or slow seed: the DynamoDB call gets bounded
+timeouts, the seed is skipped (FAILED) when too little time is left to attempt it and still
+answer, and the answer's own timeout is cut to the time remaining. Delete answers SUCCESS
+(nothing to undo: operator data is kept); a failure to seed answers FAILED with a reason. If the
+answer itself cannot be delivered, the invocation fails, and Lambda's retry of the asynchronous
+custom-resource call runs the (idempotent) seed and answers again.
 """
 
 from __future__ import annotations
@@ -15,6 +19,28 @@ import urllib.request
 from typing import Any
 
 from handlers.common.observability import logger
+
+# Kept for answering CloudFormation after the seed attempt.
+ANSWER_RESERVE_MS = 15_000
+# The seed's own worst case: DynamoDB client with 2 s connect, 3 s read, 3 attempts + backoff.
+SEED_BUDGET_MS = 20_000
+MAX_ANSWER_TIMEOUT_S = 10.0
+
+
+def _remaining_ms(context: Any) -> int:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return int(remaining()) if callable(remaining) else 60_000
+
+
+def _send(url: str, body: bytes, timeout: float) -> None:
+    """PUT the answer to CloudFormation's pre-signed S3 URL."""
+    if not url.startswith("https://"):
+        raise ValueError("CloudFormation ResponseURL must be https")
+    request = urllib.request.Request(  # noqa: S310 - https-only, checked above
+        url, data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
+        resp.read()
 
 
 def _respond(
@@ -33,21 +59,18 @@ def _respond(
             "Data": data,
         }
     ).encode()
-    url = event["ResponseURL"]
-    if not url.startswith("https://"):
-        raise ValueError("CloudFormation ResponseURL must be https")
-    request = urllib.request.Request(  # noqa: S310 - https-only, checked above
-        url, data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
-    )
-    with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310
-        resp.read()
+    # Leave a second for the invocation to end after the answer.
+    timeout = max(1.0, min(MAX_ANSWER_TIMEOUT_S, (_remaining_ms(context) - 1_000) / 1000))
+    _send(str(event.get("ResponseURL", "")), body, timeout)
 
 
 def seed_catalog() -> bool:
+    from core.adapters.clients import client
     from core.adapters.dynamodb_catalog import DynamoDBCatalogStore
     from core.default_catalog import default_catalog
 
-    return DynamoDBCatalogStore(os.environ["CATALOG_TABLE"]).seed(default_catalog())
+    store = DynamoDBCatalogStore(os.environ["CATALOG_TABLE"], client=client("dynamodb"))
+    return store.seed(default_catalog())
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -55,11 +78,19 @@ def lambda_handler(event: dict[str, Any], context: Any) -> None:
     request_type = event.get("RequestType")
     try:
         if request_type in ("Create", "Update"):
+            if _remaining_ms(context) < SEED_BUDGET_MS + ANSWER_RESERVE_MS:
+                raise TimeoutError("too little time left to seed and still answer")
             seeded = seed_catalog()
             logger.info("catalog seed", extra={"seeded": seeded})
-            _respond(event, context, "SUCCESS", {"Seeded": str(seeded).lower()})
+            outcome: tuple[str, dict[str, Any], str] = ("SUCCESS", {"Seeded": str(seeded).lower()}, "")
         else:
-            _respond(event, context, "SUCCESS", {"Seeded": "false"})
+            outcome = ("SUCCESS", {"Seeded": "false"}, "")
     except Exception as exc:
         logger.exception("catalog seed failed")
-        _respond(event, context, "FAILED", {}, reason=f"catalog seed failed: {type(exc).__name__}")
+        outcome = ("FAILED", {}, f"catalog seed failed: {type(exc).__name__}")
+    status, data, reason = outcome
+    try:
+        _respond(event, context, status, data, reason)
+    except Exception:
+        logger.exception("could not answer CloudFormation", extra={"status": status})
+        raise

@@ -539,3 +539,12 @@ def test_outputs_name_what_operators_use() -> None:
     assert outputs["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
     assert outputs["DeploymentApplicationName"]["Value"] == {"Ref": "ServerlessDeploymentApplication"}
     assert outputs["ApiDeploymentGroupName"]["Value"] == {"Ref": "ApiFunctionDeploymentGroup"}
+
+
+def test_the_seed_function_may_only_put_into_the_catalog_table() -> None:
+    seed_statements = statements("prod", "SeedFunctionRole")
+    granted = {action for statement in seed_statements for action in actions(statement)}
+    assert {a for a in granted if a.startswith("dynamodb:")} == {"dynamodb:PutItem"}
+    for statement in seed_statements:
+        if any(a.startswith("dynamodb:") for a in actions(statement)):
+            assert "CatalogTable" in json.dumps(statement["Resource"])
