@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from core.personas import Catalog, Persona
     from core.prompts import Turn
-    from core.rollout import Rollout, VersionStats
+    from core.rollout import AliasShape, Rollout, VersionStats
 
 
 class CatalogStore(Protocol):
@@ -65,19 +65,21 @@ class RolloutStore(Protocol):
 
     def save(self, rollout: Rollout, expected_revision: int | None) -> Rollout:
         """Store at expected_revision (None: no rollout stored yet) and return it with the next
-        revision. Raises Conflict when another writer got there first."""
+        revision. Raises Conflict when another writer got there first or a concurrent
+        transaction got in the way (both retryable after reloading)."""
 
     def all(self) -> list[Rollout]:
         """The latest rollout of every function."""
 
 
 class TrafficControl(Protocol):
-    def current(self, function_name: str, alias: str) -> tuple[str, dict[str, float]]:
-        """The alias's primary version and its additional version weights."""
+    def current(self, function_name: str, alias: str) -> tuple[AliasShape, str]:
+        """The alias's routing (primary version and additional version weights) and its revision
+        (Lambda's RevisionId)."""
 
-    def shift(self, function_name: str, alias: str, stable: str, candidate: str, weight: float) -> None:
-        """Send `weight` of the alias's traffic to candidate and the rest to stable
-        (1.0: candidate only; 0.0: stable only)."""
+    def route(self, function_name: str, alias: str, shape: AliasShape, revision: str) -> str:
+        """Set the alias to `shape` only if it is still at `revision`, and return its new revision.
+        Raises Conflict when the alias changed since it was read."""
 
 
 class VersionMetrics(Protocol):

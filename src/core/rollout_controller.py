@@ -1,19 +1,59 @@
-"""Carries out long-bake rollouts: reads metrics, decides (core.rollout), moves the alias's
-weights and records the new state with optimistic locking.
+"""Carries out long-bake rollouts: reads metrics, decides (core.rollout), records the new state
+and makes the weighted alias match it.
 
-The traffic shift happens before the state is saved. If the save then loses a race with another
-controller run, both computed the same decision from the same state, so the alias already holds
-the weight the winner recorded; the loser reports the conflict and changes nothing more.
+The stored state is the source of truth. A change is saved first, conditional on the revision
+that was read, and only then is the alias moved, conditional on the alias revision that was read
+(Lambda's RevisionId). A writer that loses either race changes nothing; a move that never
+happened (a crash, a lost race) is repaired by the next run, because every run starts by
+reconciling the alias with the stored state:
+
+- alias in the expected shape: nothing to do;
+- alias in a shape the controller may have left there (`Rollout.owned_shapes`): moved to the
+  expected shape;
+- any other shape: someone else moved it (a `sam deploy`, a hand edit). The controller does not
+  touch it: an unfinished rollout becomes `drifted`, a finished one stops being enforced.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.ports import RolloutStore, TrafficControl, VersionMetrics
-from core.rollout import DEFAULT_PLAN, Decision, Gates, Rollout, Stage, apply, decide, operator_action, start
+from core.rollout import (
+    DEFAULT_PLAN,
+    AliasShape,
+    Decision,
+    Event,
+    Gates,
+    Rollout,
+    Stage,
+    ab_report,
+    apply,
+    decide,
+    drift,
+    operator_action,
+    start,
+    wants_report,
+)
+
+log = logging.getLogger(__name__)
+
+# Reads of state and alias per reconciliation before giving up to the next run: each retry
+# follows a lost race, and two writers (a scheduled run and an operator) settle in one or two.
+RECONCILE_ATTEMPTS = 3
+
+
+@dataclass
+class TickSummary:
+    """What one run of tick_all did: a decision per rollout it evaluated, and the error of each
+    rollout it could not (the run carries on with the others)."""
+
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
 
 
 class RolloutController:
@@ -44,73 +84,138 @@ class RolloutController:
         plan: tuple[Stage, ...] = DEFAULT_PLAN,
         gates: Gates | None = None,
     ) -> Rollout:
+        """Start baking. A drifted or finished rollout of the function is replaced; an active one
+        is a conflict."""
         existing = self._store.get(function_name)
         if existing is not None and existing.active:
             raise Conflict(
                 f"a rollout of version {existing.candidate_version} is {existing.status}; "
                 "finish or roll it back first"
             )
-        primary, weights = self._traffic.current(function_name, alias)
-        if weights:
+        shape, _ = self._traffic.current(function_name, alias)
+        if shape.weights:
             raise Conflict(
-                f"alias {alias} already splits traffic {weights}: a deployment is probably shifting it"
+                f"alias {alias} already splits traffic ({shape.describe()}): "
+                "a deployment is probably shifting it"
             )
-        stable = stable_version or primary
+        stable = stable_version or shape.primary
         if stable == candidate_version:
             raise ValidationFailed(
                 f"alias {alias} already serves version {candidate_version} alone: name the stable version to "
                 "bake against (the version the deploy replaced)"
             )
         rollout = start(function_name, stable, candidate_version, self._clock(), plan, gates, alias)
-        self._traffic.shift(function_name, alias, stable, candidate_version, rollout.weight())
-        return self._store.save(rollout, existing.revision if existing else None)
+        # The alias as found is the controller's to move (that is what starting means).
+        rollout = rollout.model_copy(update={"owned_shapes": (shape,)})
+        saved = self._store.save(rollout, existing.revision if existing else None)
+        return self._reconcile(saved)[0]
 
     def tick(self, function_name: str) -> Decision:
+        """Reconcile the alias with the stored state, then evaluate the gates of a baking rollout."""
         rollout = self._store.get(function_name)
-        if rollout is None or rollout.status != "baking":
-            state = rollout.status if rollout else "absent"
-            return Decision(
-                action="hold", reason=f"rollout is {state}", weight=rollout.weight() if rollout else 0.0
-            )
+        if rollout is None:
+            return Decision(action="hold", reason="no rollout recorded", weight=0.0)
+        rollout, drifted = self._reconcile(rollout)
+        if drifted is not None:
+            return drifted
+        if rollout.status != "baking":
+            return Decision(action="hold", reason=f"rollout is {rollout.status}", weight=rollout.weight())
         now = self._clock()
         window = (rollout.stage_started_at, now)
         candidate = self._metrics.stats(function_name, rollout.alias, rollout.candidate_version, *window)
         stable = self._metrics.stats(function_name, rollout.alias, rollout.stable_version, *window)
         decision = decide(rollout, now, candidate, stable)
         if decision.action != "hold":
-            self._shift(rollout, decision)
-            self._store.save(apply(rollout, decision, now), rollout.revision)
+            saved = self._store.save(apply(rollout, decision, now), rollout.revision)
+            _, drifted = self._reconcile(saved)
+            if drifted is not None:
+                return drifted
         return decision
 
-    def tick_all(self) -> dict[str, Decision]:
-        """Tick every baking rollout. One lost race does not stop the others: that rollout is
-        reported as held and the next run decides again from the stored state."""
-        decisions: dict[str, Decision] = {}
+    def tick_all(self) -> TickSummary:
+        """Tick every rollout whose alias the controller still enforces. A lost race is reported
+        as a hold (the next run decides again from the stored state); any other error is recorded
+        and the run carries on with the other rollouts."""
+        summary = TickSummary()
         for rollout in self._store.all():
-            if rollout.status != "baking":
+            name = rollout.function_name
+            if rollout.alias_released:
                 continue
             try:
-                decisions[rollout.function_name] = self.tick(rollout.function_name)
+                summary.decisions[name] = self.tick(name)
             except Conflict as exc:
-                decisions[rollout.function_name] = Decision(
+                summary.decisions[name] = Decision(
                     action="hold", reason=f"changed concurrently: {exc.message}", weight=rollout.weight()
                 )
-        return decisions
+            except Exception as exc:
+                log.exception("rollout tick failed", extra={"function": name})
+                summary.failures[name] = f"{type(exc).__name__}: {exc}"
+        return summary
 
-    def act(self, function_name: str, action: str, reason: str = "") -> Rollout:
+    def act(self, function_name: str, action: str, reason: str = "", force: bool = False) -> Rollout:
+        """An operator action. Refused while the alias is in a shape the controller did not set,
+        unless `force`: then the alias is overwritten with the rollout's weights."""
         rollout = self.status(function_name)
-        updated, decision = operator_action(rollout, action, self._clock(), reason)
-        if decision.action != "hold":
-            self._shift(rollout, decision)
-        return self._store.save(updated, rollout.revision)
+        now = self._clock()
+        report = self._report(rollout, now) if wants_report(rollout, action) else None
+        updated, _ = operator_action(rollout, action, now, reason, report)
+        shape, _ = self._traffic.current(function_name, rollout.alias)
+        if not rollout.owns(shape):
+            if not force:
+                found = drift(rollout, shape)
+                if rollout.status != "drifted":
+                    self._store.save(apply(rollout, found, now), rollout.revision)
+                raise Conflict(found.reason)
+            updated = updated.model_copy(
+                update={
+                    "owned_shapes": (*updated.owned_shapes, shape),
+                    "history": (
+                        *updated.history,
+                        Event(
+                            at=now, action="force", detail=f"alias overwritten, it served {shape.describe()}"
+                        ),
+                    ),
+                }
+            )
+        saved = self._store.save(updated, rollout.revision)
+        return self._reconcile(saved)[0]
 
-    def _shift(self, rollout: Rollout, decision: Decision) -> None:
-        if decision.weight == rollout.weight():
-            return  # e.g. completing the 100% stage: the alias already serves the candidate alone
-        self._traffic.shift(
-            rollout.function_name,
-            rollout.alias,
-            rollout.stable_version,
-            rollout.candidate_version,
-            decision.weight,
+    def _report(self, rollout: Rollout, now: float) -> dict[str, object]:
+        window = (rollout.stage_started_at, now)
+        name, alias = rollout.function_name, rollout.alias
+        candidate = self._metrics.stats(name, alias, rollout.candidate_version, *window)
+        stable = self._metrics.stats(name, alias, rollout.stable_version, *window)
+        return ab_report(rollout, now, candidate, stable, "promote")
+
+    def _reconcile(self, rollout: Rollout) -> tuple[Rollout, Decision | None]:
+        """Make the alias match the stored state. Returns the rollout as stored afterwards, and
+        the drift decision when this call found the alias moved by someone else."""
+        for _ in range(RECONCILE_ATTEMPTS):
+            if not rollout.enforced:
+                return rollout, None
+            try:
+                shape, revision = self._traffic.current(rollout.function_name, rollout.alias)
+                expected = rollout.expected_shape()
+                if shape != expected:
+                    if not rollout.owns(shape):
+                        return self._drifted(rollout, shape)
+                    self._traffic.route(rollout.function_name, rollout.alias, expected, revision)
+                if rollout.owned_shapes == (expected,):
+                    return rollout, None
+                # Saving the confirmation also proves the state did not change during the move.
+                return self._store.save(rollout.confirmed(), rollout.revision), None
+            except Conflict:
+                latest = self._store.get(rollout.function_name)
+                if latest is None:
+                    raise
+                rollout = latest
+        raise Conflict(
+            f"the rollout of {rollout.function_name} or its alias kept changing; the next run reconciles"
         )
+
+    def _drifted(self, rollout: Rollout, shape: AliasShape) -> tuple[Rollout, Decision]:
+        decision = drift(rollout, shape)
+        log.warning(
+            "rollout alias drifted", extra={"function": rollout.function_name, "reason": decision.reason}
+        )
+        return self._store.save(apply(rollout, decision, self._clock()), rollout.revision), decision

@@ -1,30 +1,40 @@
 """Scheduled entry point of the long-bake rollout controller (RolloutControllerFunction).
 
-Every run looks at each baking rollout, compares the candidate's metrics with the stable
-version's over the current stage and holds, advances, completes or rolls back (core.rollout).
-Operators drive rollouts with `scripts/rollout.py`, which uses the same controller.
+Every run first makes the `live` alias match each rollout's stored state (or notes that someone
+else moved it), then compares each baking candidate's metrics with the stable version's over the
+current stage and holds, advances, completes or rolls back (core.rollout_controller). A rollout
+that fails does not stop the others; the run fails at the end so that the function's Errors
+metric shows it. Operators drive rollouts with `scripts/rollout.py`, which uses the same wiring.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlers.common.observability import logger, metrics
 
+if TYPE_CHECKING:
+    from core.rollout_controller import RolloutController
 
-def build_controller() -> Any:
+
+class RolloutRunFailed(RuntimeError):
+    """Raised after every rollout was processed when at least one of them failed."""
+
+
+def build_controller(namespace: str | None, table: str | None = None) -> RolloutController:
+    """The controller on AWS. `namespace` is the service's metrics namespace (PersonaRouter/<stage>);
+    None is allowed for commands that read no metrics."""
     from core.adapters.cloudwatch_stats import CloudWatchVersionStats
     from core.adapters.dynamodb_rollouts import DynamoDBRolloutStore
     from core.adapters.lambda_traffic import LambdaAliasTraffic
     from core.rollout_controller import RolloutController
 
     return RolloutController(
-        DynamoDBRolloutStore(os.environ["ROLLOUT_TABLE"]),
+        DynamoDBRolloutStore(table or os.environ["ROLLOUT_TABLE"]),
         LambdaAliasTraffic(),
         CloudWatchVersionStats(
-            namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "PersonaRouter"),
-            service=os.environ.get("POWERTOOLS_SERVICE_NAME", "persona-router"),
+            namespace=namespace, service=os.environ.get("POWERTOOLS_SERVICE_NAME", "persona-router")
         ),
     )
 
@@ -32,8 +42,12 @@ def build_controller() -> Any:
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    summary: dict[str, Any] = {}
-    for name, decision in build_controller().tick_all().items():
+    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
+    if not namespace:
+        raise RolloutRunFailed("POWERTOOLS_METRICS_NAMESPACE is not set (template.yaml sets it)")
+    summary = build_controller(namespace).tick_all()
+    result: dict[str, Any] = {}
+    for name, decision in summary.decisions.items():
         logger.info(
             "rollout decision",
             extra={
@@ -45,5 +59,12 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
         if decision.action == "rollback":
             metrics.add_metric(name="RolloutRollbacks", unit="Count", value=1)
-        summary[name] = decision.model_dump()
-    return summary
+        if decision.action == "drift":
+            metrics.add_metric(name="RolloutDrifts", unit="Count", value=1)
+        result[name] = decision.model_dump()
+    for name, error in summary.failures.items():
+        logger.error("rollout failed", extra={"function": name, "error": error})
+        metrics.add_metric(name="RolloutFailures", unit="Count", value=1)
+    if summary.failures:
+        raise RolloutRunFailed(f"{len(summary.failures)} rollout(s) failed: {summary.failures}")
+    return result

@@ -548,3 +548,33 @@ def test_the_seed_function_may_only_put_into_the_catalog_table() -> None:
     for statement in seed_statements:
         if any(a.startswith("dynamodb:") for a in actions(statement)):
             assert "CatalogTable" in json.dumps(statement["Resource"])
+
+
+def test_the_rollout_controller_moves_only_the_live_alias_and_runs_one_at_a_time() -> None:
+    prod = translated("prod")["Resources"]
+    function = prod["RolloutControllerFunction"]["Properties"]
+    assert function["ReservedConcurrentExecutions"] == 1  # scheduled runs never overlap
+    assert prod["RolloutControllerFunctionEventInvokeConfig"]["Properties"]["MaximumRetryAttempts"] == 0
+    variables = function["Environment"]["Variables"]
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == {"Ref": "MetricsNamespace"}
+    assert variables["ROLLOUT_TABLE"] == {"Ref": "RolloutStateTable"}
+    granted = set()
+    for statement in statements("prod", "RolloutControllerFunctionRole"):
+        assert statement["Effect"] == "Allow"
+        resource = json.dumps(statement["Resource"], sort_keys=True)
+        granted.update((action, resource) for action in actions(statement))
+    table = json.dumps({"Fn::GetAtt": ["RolloutStateTable", "Arn"]})
+    live_alias = json.dumps({"Fn::Sub": "${ApiFunction.Arn}:live"})
+    assert granted == {
+        ("dynamodb:GetItem", table),
+        ("dynamodb:Query", table),
+        ("dynamodb:PutItem", table),  # TransactWriteItems of Puts needs PutItem only
+        ("lambda:GetAlias", live_alias),
+        ("lambda:UpdateAlias", live_alias),
+        ("cloudwatch:GetMetricData", '"*"'),  # no resource-level permissions exist for it
+    }
+    role = prod["RolloutControllerFunctionRole"]["Properties"]
+    assert sorted(role["ManagedPolicyArns"]) == [
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    ]

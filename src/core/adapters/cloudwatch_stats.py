@@ -1,19 +1,57 @@
 """Per-version statistics from CloudWatch: Lambda's own Invocations / Errors / Duration p95 for
-the alias's executed version, and the service's RoutingFailures EMF metric for that version."""
+the alias's executed version, and the service's RoutingFailures EMF metric for that version.
+
+One query period covers the whole window, so each metric comes back as one datapoint and p95 is
+the percentile of the whole window. CloudWatch keeps 1-minute data for 15 days, 5-minute data for
+63 days and hourly data for 455 days, and returns nothing for a start older than 15 (63) days
+unless the period is a multiple of 300 (3600) seconds. The window is therefore widened to that
+resolution: its start is rounded down (as CloudWatch itself would) and its length up, so a long
+window may take in up to an hour before the stage began. Should several datapoints come back,
+counts are summed and the largest p95 is kept (the conservative side for a gate).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import time
+from collections.abc import Callable
 from typing import Any
 
+from core.errors import ValidationFailed
 from core.rollout import VersionStats
+
+DAY = 86_400
+
+
+def resolution(start_age: float) -> int:
+    """The finest period CloudWatch answers for a window starting `start_age` seconds ago."""
+    if start_age >= 63 * DAY:
+        return 3600
+    if start_age >= 15 * DAY:
+        return 300
+    return 60
+
+
+def query_window(start: float, end: float, now: float) -> tuple[float, float, int]:
+    """(start, end, period) of the one-period query that covers [start, end)."""
+    unit = resolution(now - start)
+    first = math.floor(start / unit) * unit
+    period = max(unit, math.ceil((end - first) / unit) * unit)
+    return first, first + period, period
 
 
 class CloudWatchVersionStats:
-    def __init__(self, namespace: str, service: str, client: Any | None = None) -> None:
+    def __init__(
+        self,
+        namespace: str | None,
+        service: str,
+        client: Any | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._namespace = namespace
         self._service = service
+        self._clock = clock
         if client is None:
             from core.adapters.clients import client as make_client
 
@@ -21,9 +59,11 @@ class CloudWatchVersionStats:
         self._client = client
 
     def stats(self, function_name: str, alias: str, version: str, start: float, end: float) -> VersionStats:
-        # One period covering the whole window gives one datapoint per metric; periods are whole
-        # minutes. Windows past 15 days still work: CloudWatch answers from hourly rollups.
-        period = max(60, math.ceil((end - start) / 60) * 60)
+        if not self._namespace:
+            raise ValidationFailed(
+                "no metrics namespace: the service's metrics live in PersonaRouter/<stage> (samconfig.toml)"
+            )
+        first, last, period = query_window(start, end, self._clock())
         lambda_dims = [
             {"Name": "FunctionName", "Value": function_name},
             {"Name": "Resource", "Value": f"{function_name}:{alias}"},
@@ -58,8 +98,8 @@ class CloudWatchVersionStats:
         values: dict[str, list[float]] = {q["Id"]: [] for q in queries}
         kwargs: dict[str, Any] = {
             "MetricDataQueries": queries,
-            "StartTime": dt.datetime.fromtimestamp(start, dt.UTC),
-            "EndTime": dt.datetime.fromtimestamp(max(end, start + 60), dt.UTC),
+            "StartTime": dt.datetime.fromtimestamp(first, dt.UTC),
+            "EndTime": dt.datetime.fromtimestamp(last, dt.UTC),
         }
         while True:
             page = self._client.get_metric_data(**kwargs)

@@ -1,6 +1,8 @@
 """Rollout state in the RolloutStateTable: one item per function (pk="ROLLOUT",
 sk=<function name>) holding the latest rollout as JSON and a revision for optimistic locking.
-Every finished rollout is also kept under sk="<function>#<started_at>" as an audit record."""
+Every finished or drifted rollout is also kept under sk="<function>#<started_at>" as an audit
+record. A lost optimistic-locking race and a transaction conflict are both a Conflict: reload and
+retry."""
 
 from __future__ import annotations
 
@@ -50,10 +52,14 @@ class DynamoDBRolloutStore:
         try:
             self._client.transact_write_items(TransactItems=writes)
         except self._client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons", [])
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            codes = {reason.get("Code") for reason in exc.response.get("CancellationReasons", [])}
+            if "ConditionalCheckFailed" in codes:
                 raise Conflict(
                     f"the rollout of {rollout.function_name} was changed by someone else; reload and retry"
+                ) from None
+            if "TransactionConflict" in codes:
+                raise Conflict(
+                    f"the rollout of {rollout.function_name} was being written concurrently; reload and retry"
                 ) from None
             raise
         return stored

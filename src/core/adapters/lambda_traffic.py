@@ -1,9 +1,17 @@
-"""Traffic split of a weighted Lambda alias: the primary version plus at most one additional
-version with a weight (Lambda's RoutingConfig)."""
+"""Traffic split of a weighted Lambda alias: the primary version plus additional versions with
+weights (Lambda's RoutingConfig). Every update names the alias RevisionId it was computed from,
+so an alias someone else changed in between is not overwritten."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from core.errors import Conflict
+from core.rollout import AliasShape
+
+# PreconditionFailed: the RevisionId no longer matches. ResourceConflict: another update of the
+# function is in progress. Both mean "read again and decide again".
+_RACES = ("PreconditionFailedException", "ResourceConflictException")
 
 
 class LambdaAliasTraffic:
@@ -14,22 +22,23 @@ class LambdaAliasTraffic:
             client = make_client("lambda", attempts=4, read_timeout=10)
         self._client = client
 
-    def current(self, function_name: str, alias: str) -> tuple[str, dict[str, float]]:
+    def current(self, function_name: str, alias: str) -> tuple[AliasShape, str]:
         found = self._client.get_alias(FunctionName=function_name, Name=alias)
         weights = (found.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
-        return str(found["FunctionVersion"]), {str(k): float(v) for k, v in weights.items()}
+        shape = AliasShape(primary=str(found["FunctionVersion"]), weights=weights)
+        return shape, str(found.get("RevisionId", ""))
 
-    def shift(self, function_name: str, alias: str, stable: str, candidate: str, weight: float) -> None:
-        routing: dict[str, float]
-        if weight >= 1.0:
-            primary, routing = candidate, {}
-        elif weight <= 0.0:
-            primary, routing = stable, {}
-        else:
-            primary, routing = stable, {candidate: round(weight, 4)}
-        self._client.update_alias(
-            FunctionName=function_name,
-            Name=alias,
-            FunctionVersion=primary,
-            RoutingConfig={"AdditionalVersionWeights": routing},
-        )
+    def route(self, function_name: str, alias: str, shape: AliasShape, revision: str) -> str:
+        try:
+            updated = self._client.update_alias(
+                FunctionName=function_name,
+                Name=alias,
+                FunctionVersion=shape.primary,
+                RoutingConfig={"AdditionalVersionWeights": dict(shape.weights)},
+                RevisionId=revision,
+            )
+        except self._client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _RACES:
+                raise Conflict(f"alias {function_name}:{alias} changed since it was read") from None
+            raise
+        return str(updated.get("RevisionId", ""))
