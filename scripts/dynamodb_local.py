@@ -61,6 +61,18 @@ def free_port() -> int:
         return port
 
 
+def stop_process(process: subprocess.Popen[Any], timeout: float) -> None:
+    """Terminate a child process, killing it if it has not exited within `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def client(endpoint: str) -> Any:
     import boto3
 
@@ -114,14 +126,8 @@ class DynamoDBLocal:
                 time.sleep(0.2)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, timeout=10)
 
     def __enter__(self) -> DynamoDBLocal:
         return self.start()

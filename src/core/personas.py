@@ -148,9 +148,16 @@ class Persona(BaseModel):
         """What GET returns: the PUT representation plus the version."""
         return self.model_dump(mode="json")
 
+    def template_locale(self, locale: str) -> str:
+        """Which templates render a request in `locale`: the locale's own, else its language's,
+        else Korean (every persona has `ko`)."""
+        if locale in self.prompts:
+            return locale
+        language = locale.split("-")[0]
+        return language if language in self.prompts else "ko"
+
     def template(self, locale: str) -> PromptTemplate:
-        """The locale's templates, else its language's, else Korean."""
-        return self.prompts.get(locale) or self.prompts.get(locale.split("-")[0]) or self.prompts["ko"]
+        return self.prompts[self.template_locale(locale)]
 
 
 class Weights(BaseModel):

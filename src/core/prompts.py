@@ -77,15 +77,6 @@ def _context(context: Mapping[str, str] | None, empty: str) -> str:
     return "\n".join(f"{key}: {value}" for key, value in sorted(context.items()))
 
 
-def template_locale(persona: Persona, locale: str) -> str:
-    """The locale whose templates render a request in `locale`, in Persona.template's order:
-    the locale itself, else its language, else Korean (every persona has `ko`)."""
-    if locale in persona.prompts:
-        return locale
-    language = locale.split("-")[0]
-    return language if language in persona.prompts else "ko"
-
-
 def build_prompt(
     persona: Persona,
     key: ResonanceKey,
@@ -94,7 +85,7 @@ def build_prompt(
     context: Mapping[str, str] | None = None,
     locale: str = "ko",
 ) -> Prompt:
-    used = template_locale(persona, locale)
+    used = persona.template_locale(locale)
     template = persona.prompts[used]
     # The placeholder for an empty history or context speaks the template's language, not the
     # requested one: a French request answered by the Korean template gets "(없음)".

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from handlers.common import http
 from handlers.common.observability import logger
 
 SMOKE_DIR = Path(__file__).resolve().parent / "smoke"
@@ -54,16 +55,8 @@ ROUTE_FIELDS = {
     "resonance",
     "catalog_version",
 }
-SECURITY_HEADERS = (
-    "Strict-Transport-Security",
-    "Content-Security-Policy",
-    "X-Content-Type-Options",
-    "X-Frame-Options",
-    "Referrer-Policy",
-    "Cache-Control",
-    "X-Request-Id",
-    "X-Function-Version",
-)
+# What every answer of the service carries (SPEC section 5).
+SECURITY_HEADERS = (*http.SECURITY_HEADERS, "X-Request-Id", "X-Function-Version")
 
 
 def _error_code(code: str) -> Callable[[dict[str, Any]], str | None]:

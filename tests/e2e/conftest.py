@@ -20,6 +20,7 @@ from scripts.dynamodb_local import (
     free_port,
     local_aws_environment,
     seed_catalog,
+    stop_process,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,12 +82,7 @@ def start_stack(extra_env: dict[str, str] | None = None) -> Stack:
 
 def stop_stack(stack: Stack) -> None:
     stack.session.close()
-    if stack.server.poll() is None:
-        stack.server.terminate()
-        try:
-            stack.server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            stack.server.kill()
+    stop_process(stack.server, timeout=15)
     stack.dynamodb.stop()
 
 

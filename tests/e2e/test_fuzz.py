@@ -19,19 +19,11 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from handlers.common.http import SECURITY_HEADERS
 from handlers.openapi import openapi_json
 from tests.e2e.conftest import start_stack, stop_stack
 
-SECURITY = (
-    "Strict-Transport-Security",
-    "Content-Security-Policy",
-    "X-Content-Type-Options",
-    "X-Frame-Options",
-    "Referrer-Policy",
-    "Cache-Control",
-    "X-Request-Id",
-    "X-Function-Version",
-)
+SECURITY = (*SECURITY_HEADERS, "X-Request-Id", "X-Function-Version")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.default_catalog import default_catalog
-from core.prompts import Turn, build_prompt, template_locale
+from core.prompts import Turn, build_prompt
 from core.resonance import parse_resonance_key
 
 LUA = default_catalog().get("Lua")
@@ -83,7 +83,7 @@ def test_the_empty_placeholder_follows_the_template_actually_used(
     locale: str, used: str, empty: str, other: str
 ) -> None:
     assert LUA is not None
-    assert template_locale(LUA, locale) == used
+    assert LUA.template_locale(locale) == used
     assert LUA.prompts[used] == LUA.template(locale)  # the same choice as Persona.template
     prompt = build_prompt(LUA, KEY, "hi", locale=locale)
     expected = LUA.template(locale)
@@ -95,6 +95,6 @@ def test_the_empty_placeholder_follows_the_template_actually_used(
 def test_a_regional_template_wins_over_its_language() -> None:
     assert LUA is not None
     regional = LUA.model_copy(update={"prompts": {**LUA.prompts, "en-GB": LUA.prompts["en"]}})
-    assert template_locale(regional, "en-GB") == "en-GB"
-    assert template_locale(regional, "en-US") == "en"
+    assert regional.template_locale("en-GB") == "en-GB"
+    assert regional.template_locale("en-US") == "en"
     assert "(none)" in build_prompt(regional, KEY, "hi", locale="en-GB").user

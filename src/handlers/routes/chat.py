@@ -110,10 +110,6 @@ class _Execution:
 _EXECUTION = _Execution()
 
 
-def _caller() -> str:
-    return caller_scope(router.current_event.raw_event)
-
-
 @cache
 def _idempotent_runner() -> Any:
     """Built on first use: Idempotency and its DynamoDB layer cost ~90 ms of imports that the
@@ -144,7 +140,8 @@ def _idempotent_runner() -> Any:
 
 
 def _run_idempotent(key: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """The answer and whether it is a replay of a stored one."""
+    """The answer and whether it is a replay of a stored one. `key` is already scoped to the
+    caller."""
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyPersistenceLayerError,
@@ -155,7 +152,7 @@ def _run_idempotent(key: str, body: dict[str, Any]) -> tuple[dict[str, Any], boo
     config.register_lambda_context(router.lambda_context)
     _EXECUTION.ran = False
     try:
-        result: dict[str, Any] = run(request={"key": f"{_caller()}|{key}", "body": body})
+        result: dict[str, Any] = run(request={"key": key, "body": body})
     except IdempotencyValidationError:
         raise ValidationFailed(
             "this Idempotency-Key was already used with a different request body",
@@ -184,10 +181,11 @@ def _run_idempotent(key: str, body: dict[str, Any]) -> tuple[dict[str, Any], boo
 def chat(body: ChatRequest, idempotency_key: IdempotencyKey = None) -> Response[Any]:
     check_message_size(body.message, "message")
     payload = body.model_dump(exclude_none=True)
-    payload["session_owner"] = _caller()
+    caller = caller_scope(router.current_event.raw_event)
+    payload["session_owner"] = caller
     replayed = False
     if idempotency_key:
-        result, replayed = _run_idempotent(idempotency_key, payload)
+        result, replayed = _run_idempotent(f"{caller}|{idempotency_key}", payload)
     else:
         result = _run(payload)
     logger.append_keys(persona=result["persona"], resonance_key=result["resonance"]["normalized_key"])
