@@ -3,7 +3,6 @@ cache freshness, stale serving on errors, and zero calls on the warm path."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -68,10 +67,11 @@ def test_operator_write_into_empty_table_blocks_seed(store: DynamoDBCatalogStore
     assert loaded is not None and [p.name for p in loaded.personas] == ["Solo"]
 
 
-def test_concurrent_seeds_write_exactly_once(store: DynamoDBCatalogStore) -> None:
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda _: store.seed(default_catalog()), range(8)))
-    assert results.count(True) == 1
+def test_repeated_seeds_write_exactly_once(store: DynamoDBCatalogStore) -> None:
+    # One after the other: moto is not thread-safe, so the concurrent version of this test runs
+    # against DynamoDB Local (tests/e2e/test_store_concurrency.py).
+    results = [store.seed(default_catalog()) for _ in range(8)]
+    assert results == [True] + [False] * 7
     assert len(store.load().personas) == 4  # type: ignore[union-attr]
 
 
@@ -123,7 +123,8 @@ def test_stale_delete_is_a_conflict(store: DynamoDBCatalogStore) -> None:
     assert "Mina" in [p.name for p in store.load().personas]  # type: ignore[union-attr]
 
 
-def test_concurrent_writers_one_wins_per_version(store: DynamoDBCatalogStore) -> None:
+def test_writers_of_one_version_one_wins(store: DynamoDBCatalogStore) -> None:
+    # Sequential here; the threaded race runs against DynamoDB Local (tests/e2e/test_store_concurrency.py).
     created = store.put_persona(_persona("Mina"), None)
 
     def write(i: int) -> str:
@@ -133,13 +134,11 @@ def test_concurrent_writers_one_wins_per_version(store: DynamoDBCatalogStore) ->
         except Conflict:
             return "conflict"
 
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        outcomes = list(pool.map(write, range(20)))
-    assert outcomes.count("won") == 1
-    assert outcomes.count("conflict") == 19
+    outcomes = [write(i) for i in range(5)]
+    assert outcomes == ["won"] + ["conflict"] * 4
     final = next(p for p in store.load().personas if p.name == "Mina")  # type: ignore[union-attr]
     assert final.version == 2
-    assert final.description.startswith("writer ")
+    assert final.description == "writer 0"
 
 
 def test_load_paginates_past_one_megabyte(store: DynamoDBCatalogStore, dynamodb: Any) -> None:

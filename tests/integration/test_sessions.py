@@ -1,8 +1,7 @@
-"""Sessions in DynamoDB (moto): order, last-3 window, concurrent turns, TTL, and continuity."""
+"""Sessions in DynamoDB (moto): order, last-3 window, turns at one instant, TTL, and continuity."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -76,13 +75,15 @@ def test_turn_without_reply_is_kept_as_such(sessions: DynamoDBSessionStore) -> N
     assert turn.assistant is None and turn.persona == "Nana"
 
 
-def test_twenty_concurrent_turns_are_all_stored(dynamodb: Any) -> None:
-    # The same clock value for every writer: the random suffix alone must keep the keys apart.
+def test_twenty_turns_at_one_instant_are_all_stored(dynamodb: Any) -> None:
+    # The same clock value for every write: the random suffix alone must keep the keys apart.
+    # Sequential here; the threaded version runs against DynamoDB Local (moto is not thread-safe):
+    # tests/e2e/test_store_concurrency.py.
     frozen = DynamoDBSessionStore(
         create_sessions_table(dynamodb), client=dynamodb, clock=lambda: 1_800_000_000.0
     )
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        list(pool.map(lambda i: frozen.append("busy", Turn(user=f"turn {i}")), range(20)))
+    for i in range(20):
+        frozen.append("busy", Turn(user=f"turn {i}"))
     stored = frozen.history("busy", limit=100)
     assert sorted(t.user for t in stored) == sorted(f"turn {i}" for i in range(20))
 
