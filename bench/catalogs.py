@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import random
 
-from core.default_catalog import default_catalog
-from core.personas import Affinity, Catalog, Persona, PromptTemplate
-from core.vocabulary import INTENTS, PACES, TONES
+from core.persona.default_catalog import default_catalog
+from core.persona.personas import Affinity, Catalog, Persona, PromptTemplate
+from core.persona.vocabulary import INTENTS, PACES, TONES
 
 
 def synthetic_catalog(size: int, seed: int = 7) -> Catalog:

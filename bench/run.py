@@ -232,8 +232,8 @@ def worker_memory(invocations: int, which: str) -> dict[str, Any]:
 def worker_routing(personas: int, lookups: int) -> dict[str, Any]:
     """Router.route on a warm key for a catalog of N personas."""
     from bench.catalogs import synthetic_catalog
-    from core.resonance import parse_resonance_key
-    from core.routing import Router
+    from core.persona.resonance import parse_resonance_key
+    from core.persona.routing import Router
 
     router = Router(synthetic_catalog(personas))
     keys = [

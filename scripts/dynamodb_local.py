@@ -163,8 +163,8 @@ def create_tables(endpoint: str) -> dict[str, str]:
 def seed_catalog(endpoint: str, table: str = "CatalogTable") -> bool:
     """The default catalog, only into an empty table (the deploy-time custom resource does the
     same in AWS). True when it wrote."""
-    from core.adapters.dynamodb_catalog import DynamoDBCatalogStore
-    from core.default_catalog import default_catalog
+    from core.persona.adapters.dynamodb_catalog import DynamoDBCatalogStore
+    from core.persona.default_catalog import default_catalog
 
     return DynamoDBCatalogStore(table, client=client(endpoint)).seed(default_catalog())
 

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from core.errors import DomainError, ValidationFailed
-from core.rollout import DEFAULT_PLAN, Gates, Rollout, Stage
+from core.release.rollout_plan import DEFAULT_PLAN, Gates, Rollout, Stage
+from core.shared.errors import DomainError, ValidationFailed
 
 OK, FAILED, USAGE = 0, 1, 2
 NEEDS_METRICS = ("tick", "promote")
@@ -173,7 +173,7 @@ def _error(code: int, message: str) -> int:
 
 
 def _run(options: argparse.Namespace) -> int:
-    from handlers.rollout_controller import build_controller
+    from handlers.rollout_schedule import build_controller
 
     plan, gates = DEFAULT_PLAN, Gates()
     if options.command == "start":  # checked before any AWS call: bad values are usage errors

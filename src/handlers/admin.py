@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.common.app import create_resolver, lambda_entry
-from handlers.routes.admin import router
+from handlers.routes.persona_admin import router
 
 app = create_resolver()
 app.include_router(router)

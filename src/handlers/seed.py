@@ -65,9 +65,9 @@ def _respond(
 
 
 def seed_catalog() -> bool:
-    from core.adapters.clients import client
-    from core.adapters.dynamodb_catalog import DynamoDBCatalogStore
-    from core.default_catalog import default_catalog
+    from core.persona.adapters.dynamodb_catalog import DynamoDBCatalogStore
+    from core.persona.default_catalog import default_catalog
+    from core.shared.aws_clients import client
 
     store = DynamoDBCatalogStore(os.environ["CATALOG_TABLE"], client=client("dynamodb"))
     return store.seed(default_catalog())

@@ -20,7 +20,7 @@ from schemathesis.checks import (
 )
 
 from handlers.common.http import SECURITY_HEADERS
-from handlers.openapi import openapi_json
+from handlers.openapi_document import openapi_json
 from tests.e2e.conftest import start_stack, stop_stack
 
 SECURITY = (*SECURITY_HEADERS, "X-Request-Id", "X-Function-Version")

@@ -79,8 +79,8 @@ def create_table(client: Any, name: str, keys: list[str]) -> str:
 def service(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Every table of the stack in moto, the default catalog seeded, fresh handler dependencies.
     Yields the DynamoDB client."""
-    from core.adapters.dynamodb_catalog import DynamoDBCatalogStore
-    from core.default_catalog import default_catalog
+    from core.persona.adapters.dynamodb_catalog import DynamoDBCatalogStore
+    from core.persona.default_catalog import default_catalog
     from handlers.common import deps
 
     monkeypatch.setenv("CATALOG_TABLE", create_catalog_table(dynamodb))

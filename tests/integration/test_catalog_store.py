@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from core.adapters.dynamodb_catalog import DynamoDBCatalogStore
-from core.catalog_cache import CatalogCache
-from core.default_catalog import default_catalog
-from core.errors import Conflict, NotFound, PreconditionRequired, Unavailable
-from core.personas import Catalog, Persona
+from core.persona.adapters.dynamodb_catalog import DynamoDBCatalogStore
+from core.persona.catalog_cache import CatalogCache
+from core.persona.default_catalog import default_catalog
+from core.persona.personas import Catalog, Persona
+from core.shared.errors import Conflict, NotFound, PreconditionRequired, Unavailable
 from tests.integration.conftest import CallCounter
 
 

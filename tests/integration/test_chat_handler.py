@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from core.errors import Unavailable
-from core.ports import Completion
+from core.persona.persona_ports import Completion
+from core.shared.errors import Unavailable
 from handlers.common import deps
 from tests.integration.conftest import create_catalog_table
 from tests.integration.test_sessions import create_sessions_table
@@ -46,8 +46,8 @@ def create_idempotency_table(client: Any, name: str = "idempotency") -> str:
 
 @pytest.fixture
 def backend(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingBackend]:
-    from core.adapters.dynamodb_catalog import DynamoDBCatalogStore
-    from core.default_catalog import default_catalog
+    from core.persona.adapters.dynamodb_catalog import DynamoDBCatalogStore
+    from core.persona.default_catalog import default_catalog
 
     monkeypatch.setenv("CATALOG_TABLE", create_catalog_table(dynamodb))
     monkeypatch.setenv("SESSIONS_TABLE", create_sessions_table(dynamodb))
@@ -240,7 +240,7 @@ def _metric_names(out: str) -> set[str]:
 def test_a_model_outage_is_a_model_failure_not_a_routing_failure(
     backend: CountingBackend, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from core.errors import ModelUnavailable
+    from core.shared.errors import ModelUnavailable
 
     backend.fail = ModelUnavailable("the model is unavailable; retry later", retry_after=2)
     capsys.readouterr()

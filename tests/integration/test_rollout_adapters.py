@@ -16,13 +16,13 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from core.adapters import clients
-from core.adapters.cloudwatch_stats import DAY, CloudWatchVersionStats
-from core.adapters.dynamodb_rollouts import DynamoDBRolloutStore
-from core.adapters.lambda_traffic import LambdaAliasTraffic
-from core.errors import Conflict, ValidationFailed
-from core.rollout import HOUR, AliasShape, Stage, VersionStats, split, start
-from core.rollout_controller import RolloutController
+from core.release.adapters.cloudwatch_stats import DAY, CloudWatchVersionStats
+from core.release.adapters.dynamodb_rollouts import DynamoDBRolloutStore
+from core.release.adapters.lambda_traffic import LambdaAliasTraffic
+from core.release.rollout_controller import RolloutController
+from core.release.rollout_plan import HOUR, AliasShape, Stage, VersionStats, split, start
+from core.shared import aws_clients as clients
+from core.shared.errors import Conflict, ValidationFailed
 from scripts.rollout import main, parse_plan
 from tests.integration.conftest import REGION, create_table
 

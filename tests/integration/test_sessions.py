@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from core.adapters.dynamodb_catalog import DynamoDBCatalogStore
-from core.adapters.dynamodb_sessions import DynamoDBSessionStore
-from core.backends import NoModelBackend
-from core.catalog_cache import CatalogCache
-from core.chat import ChatInput, ChatService
-from core.default_catalog import default_catalog
-from core.prompts import Turn
+from core.persona.adapters.dynamodb_catalog import DynamoDBCatalogStore
+from core.persona.adapters.dynamodb_sessions import DynamoDBSessionStore
+from core.persona.catalog_cache import CatalogCache
+from core.persona.chat_pipeline import ChatInput, ChatService
+from core.persona.default_catalog import default_catalog
+from core.persona.model_backends import NoModelBackend
+from core.persona.prompts import Turn
 from tests.integration.conftest import CallCounter
 
 

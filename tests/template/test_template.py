@@ -17,7 +17,7 @@ from typing import Any
 import botocore.session
 import pytest
 
-from core.adapters import bedrock
+from core.persona.adapters import bedrock
 from handlers import traffic_hooks
 from scripts.translate_template import translate
 

@@ -14,9 +14,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.stub import Stubber
 
-from core.adapters import bedrock
-from core.adapters.bedrock import BedrockBackend
-from core.errors import Unavailable
+from core.persona.adapters import bedrock
+from core.persona.adapters.bedrock import BedrockBackend
+from core.shared.errors import Unavailable
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.inference import detect, detect_key
-from core.vocabulary import DEFAULTS, INTENTS, PACES, TONES
+from core.persona.inference import detect, detect_key
+from core.persona.vocabulary import DEFAULTS, INTENTS, PACES, TONES
 
 LABELLED = json.loads((Path(__file__).parent / "data" / "labelled_messages.json").read_text(encoding="utf-8"))
 

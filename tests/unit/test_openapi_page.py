@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from handlers.openapi import base_path, openapi_json, swagger_html
+from handlers.openapi_document import base_path, openapi_json, swagger_html
 
 
 @pytest.mark.parametrize(

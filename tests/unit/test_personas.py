@@ -7,8 +7,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from core.default_catalog import default_catalog
-from core.personas import Affinity, CatalogConfig, Persona, PersonaSpec, PromptTemplate, Weights, capabilities
+from core.persona.default_catalog import default_catalog
+from core.persona.personas import (
+    Affinity,
+    CatalogConfig,
+    Persona,
+    PersonaSpec,
+    PromptTemplate,
+    Weights,
+    capabilities,
+)
 
 
 def spec(**changes: Any) -> dict[str, Any]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.default_catalog import default_catalog
-from core.prompts import Turn, build_prompt
-from core.resonance import parse_resonance_key
+from core.persona.default_catalog import default_catalog
+from core.persona.prompts import Turn, build_prompt
+from core.persona.resonance import parse_resonance_key
 
 LUA = default_catalog().get("Lua")
 KEY = parse_resonance_key("frustrated-burst-seek_advice")

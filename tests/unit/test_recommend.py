@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.default_catalog import default_catalog
-from core.recommend import recommend
-from core.routing import Router
+from core.persona.default_catalog import default_catalog
+from core.persona.recommend import recommend
+from core.persona.routing import Router
 
 ROUTER = Router(default_catalog())
 

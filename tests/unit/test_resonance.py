@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.errors import InvalidResonanceKey
-from core.resonance import (
+from core.persona.resonance import (
     ALIASES,
     MAX_KEY_LENGTH,
     osa_distance,
@@ -15,7 +14,8 @@ from core.resonance import (
     suggest,
     validate_resonance_key,
 )
-from core.vocabulary import DEFAULTS, INTENTS, PACES, TONES, all_keys, canonical_key
+from core.persona.vocabulary import DEFAULTS, INTENTS, PACES, TONES, all_keys, canonical_key
+from core.shared.errors import InvalidResonanceKey
 
 KEYS = all_keys()
 

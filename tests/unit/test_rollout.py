@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from core.errors import Conflict, ValidationFailed
-from core.rollout import (
+from core.release.rollout_controller import RolloutController
+from core.release.rollout_plan import (
     HOUR,
     AliasShape,
     Gates,
@@ -22,7 +22,7 @@ from core.rollout import (
     start,
     violations,
 )
-from core.rollout_controller import RolloutController
+from core.shared.errors import Conflict, ValidationFailed
 
 T0 = 1_800_000_000.0
 PLAN = (
@@ -551,7 +551,7 @@ def test_one_failing_rollout_does_not_stop_the_others(parts: Parts) -> None:
 def test_the_scheduled_run_fails_after_processing_every_rollout(
     parts: Parts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from handlers import rollout_controller as handler
+    from handlers import rollout_schedule as handler
     from tests.lambda_events import LambdaContext
 
     controller, store, alias, metrics, clock = parts

@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.default_catalog import default_catalog
-from core.errors import Unavailable
-from core.personas import Affinity, Catalog, CatalogConfig, Persona, PromptTemplate
-from core.resonance import parse_resonance_key
-from core.resonance_models import ResonanceKey
-from core.routing import Router, confidence
-from core.vocabulary import INTENTS, PACES, TONES, all_keys, canonical_key
+from core.persona.default_catalog import default_catalog
+from core.persona.personas import Affinity, Catalog, CatalogConfig, Persona, PromptTemplate
+from core.persona.resonance import parse_resonance_key
+from core.persona.resonance_models import ResonanceKey
+from core.persona.routing import Router, confidence
+from core.persona.vocabulary import INTENTS, PACES, TONES, all_keys, canonical_key
+from core.shared.errors import Unavailable
 
 PROMPTS = {"ko": PromptTemplate(system="{persona}", user="{message}")}
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from core.errors import DomainError, ModelUnavailable
+from core.shared.errors import DomainError, ModelUnavailable
 from handlers.common.http import (
     CSP_DOCS,
     JSON_CONTENT_TYPE,

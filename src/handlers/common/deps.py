@@ -12,15 +12,15 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING
 
-from core.errors import Unavailable
+from core.shared.errors import Unavailable
 from handlers.common.observability import logger, metrics
 
 if TYPE_CHECKING:
-    from core.adapters.dynamodb_catalog import DynamoDBCatalogStore
-    from core.adapters.dynamodb_sessions import DynamoDBSessionStore
-    from core.catalog_cache import CatalogCache, CatalogSnapshot
-    from core.chat import ChatService
-    from core.ports import ModelBackend
+    from core.persona.adapters.dynamodb_catalog import DynamoDBCatalogStore
+    from core.persona.adapters.dynamodb_sessions import DynamoDBSessionStore
+    from core.persona.catalog_cache import CatalogCache, CatalogSnapshot
+    from core.persona.chat_pipeline import ChatService
+    from core.persona.persona_ports import ModelBackend
 
 
 def _required_env(name: str) -> str:
@@ -45,7 +45,7 @@ def _client_failed(exc: Exception) -> Unavailable:
 
 @cache
 def catalog_store() -> DynamoDBCatalogStore:
-    from core.adapters.dynamodb_catalog import DynamoDBCatalogStore
+    from core.persona.adapters.dynamodb_catalog import DynamoDBCatalogStore
 
     table = _required_env("CATALOG_TABLE")
     try:
@@ -56,7 +56,7 @@ def catalog_store() -> DynamoDBCatalogStore:
 
 @cache
 def catalog_cache() -> CatalogCache:
-    from core.catalog_cache import CatalogCache
+    from core.persona.catalog_cache import CatalogCache
 
     ttl = float(os.environ.get("CATALOG_CACHE_TTL_SECONDS", "10"))
     return CatalogCache(catalog_store(), ttl_seconds=ttl, on_stale=_on_stale)
@@ -72,7 +72,7 @@ def current_catalog() -> CatalogSnapshot:
 
 @cache
 def session_store() -> DynamoDBSessionStore:
-    from core.adapters.dynamodb_sessions import DynamoDBSessionStore
+    from core.persona.adapters.dynamodb_sessions import DynamoDBSessionStore
 
     table = _required_env("SESSIONS_TABLE")
     try:
@@ -83,7 +83,7 @@ def session_store() -> DynamoDBSessionStore:
 
 @cache
 def model_backend() -> ModelBackend:
-    from core.backends import make_backend
+    from core.persona.model_backends import make_backend
 
     kind = os.environ.get("LLM_BACKEND", "none")
     try:
@@ -99,7 +99,7 @@ def model_backend() -> ModelBackend:
 
 @cache
 def chat_service() -> ChatService:
-    from core.chat import ChatService
+    from core.persona.chat_pipeline import ChatService
 
     sessions = session_store() if os.environ.get("SESSIONS_TABLE") else None
     return ChatService(current_catalog, model_backend(), sessions, on_routed=_routed)

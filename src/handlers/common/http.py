@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from core.errors import DomainError
+from core.shared.errors import DomainError
 
 MAX_BODY_BYTES = 64 * 1024
 

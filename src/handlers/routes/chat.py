@@ -16,9 +16,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.chat import ChatInput
-from core.errors import Conflict, Unavailable, ValidationFailed
-from core.prompts import ChatContext
+from core.persona.chat_pipeline import ChatInput
+from core.persona.prompts import ChatContext
+from core.shared.errors import Conflict, Unavailable, ValidationFailed
 from handlers.common.deps import chat_service
 from handlers.common.http import caller_scope
 from handlers.common.observability import logger, metrics, record_persona

@@ -12,8 +12,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from core.errors import InvalidResonanceKey, NotFound, PayloadTooLarge
-from core.resonance import parse_resonance_key, validate_resonance_key
+from core.persona.resonance import parse_resonance_key, validate_resonance_key
+from core.shared.errors import InvalidResonanceKey, NotFound, PayloadTooLarge
 from handlers.common.app import docs_response, json_error
 from handlers.common.deps import catalog_store, current_catalog
 from handlers.common.http import JSON_CONTENT_TYPE, caller_scope
@@ -134,7 +134,7 @@ def route(body: RouteRequest) -> Response[Any]:
 
 
 def _previous_persona(owner: str, session_id: str) -> str | None:
-    from core.chat import session_storage_key
+    from core.persona.chat_pipeline import session_storage_key
     from handlers.common.deps import session_store
 
     turns = session_store().history(session_storage_key(owner, session_id), limit=1)
@@ -161,7 +161,7 @@ def validate(body: ValidateRequest) -> Response[Any]:
     tags=["resonance"],
 )
 def detect(body: DetectRequest) -> Response[Any]:
-    from core.inference import detect as infer
+    from core.persona.inference import detect as infer
 
     check_message_size(body.message, "message")
     return json_ok(infer(body.message).model_dump_json())
@@ -177,7 +177,7 @@ def detect(body: DetectRequest) -> Response[Any]:
     tags=["personas"],
 )
 def list_personas() -> Response[Any]:
-    from core.personas import capabilities
+    from core.persona.personas import capabilities
 
     catalog = current_catalog().catalog
     personas = [capabilities(p) for p in catalog.enabled()]
@@ -204,7 +204,7 @@ def get_persona(name: str) -> Response[Any]:
     tags=["personas"],
 )
 def recommend(body: RecommendRequest) -> Response[Any]:
-    from core.recommend import recommend as recommend_for
+    from core.persona.recommend import recommend as recommend_for
 
     check_message_size(body.scenario, "scenario")
     return json_ok(recommend_for(body.scenario, current_catalog().router).model_dump_json())
@@ -248,14 +248,14 @@ def ready() -> Response[Any]:
 
 @router.get("/v1/openapi.json", summary="OpenAPI document", tags=["docs"])
 def openapi_document() -> Response[Any]:
-    from handlers.openapi import openapi_json
+    from handlers.openapi_document import openapi_json
 
     return json_ok(openapi_json())
 
 
 @router.get("/v1/docs", summary="Swagger UI", tags=["docs"], include_in_schema=False)
 def swagger_ui() -> Response[Any]:
-    from handlers.openapi import base_path, swagger_html
+    from handlers.openapi_document import base_path, swagger_html
 
     event = router.current_event
     return docs_response(swagger_html(base_path(event.request_context.path, event.path)))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import Conflict
-from core.rollout import Rollout
+from core.release.rollout_plan import Rollout
+from core.shared.errors import Conflict
 
 PK = "ROLLOUT"
 
@@ -17,7 +17,7 @@ PK = "ROLLOUT"
 class DynamoDBRolloutStore:
     def __init__(self, table_name: str, client: Any | None = None) -> None:
         if client is None:
-            from core.adapters.clients import client as make_client
+            from core.shared.aws_clients import client as make_client
 
             client = make_client("dynamodb")
         self.table_name = table_name

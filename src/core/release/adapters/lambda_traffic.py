@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import Conflict
-from core.rollout import AliasShape
+from core.release.rollout_plan import AliasShape
+from core.shared.errors import Conflict
 
 # PreconditionFailed: the RevisionId no longer matches. ResourceConflict: another update of the
 # function is in progress. Both mean "read again and decide again".
@@ -17,7 +17,7 @@ _RACES = ("PreconditionFailedException", "ResourceConflictException")
 class LambdaAliasTraffic:
     def __init__(self, client: Any | None = None) -> None:
         if client is None:
-            from core.adapters.clients import client as make_client
+            from core.shared.aws_clients import client as make_client
 
             client = make_client("lambda", attempts=4, read_timeout=10)
         self._client = client

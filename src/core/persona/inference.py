@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-from core.resonance_models import ResonanceKey
-from core.vocabulary import DEFAULTS, INTENTS, PACES, TONES, Part, canonical_key
+from core.persona.resonance_models import ResonanceKey
+from core.persona.vocabulary import DEFAULTS, INTENTS, PACES, TONES, Part, canonical_key
 
 TONE_LEXICON: dict[str, tuple[str, ...]] = {
     "frustrated": (

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.vocabulary import Part
+from core.persona.vocabulary import Part
 
 CorrectionRule = Literal["case", "separator", "alias", "prefix", "typo", "default"]
 

@@ -1,5 +1,6 @@
-"""The small interfaces core needs from the outside world. Each has one boto3-backed adapter
-in core.adapters; tests may use fakes. Nothing else in core imports boto3."""
+"""The interfaces the persona domain needs from the outside world: the catalog and session
+stores and the model. Each has one boto3-backed adapter in core.persona.adapters; tests may use
+fakes. Nothing else in the persona domain imports boto3."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from core.personas import Catalog, Persona
-    from core.prompts import Turn
-    from core.rollout import AliasShape, Rollout, VersionStats
+    from core.persona.personas import Catalog, Persona
+    from core.persona.prompts import Turn
 
 
 class CatalogStore(Protocol):
@@ -57,31 +57,3 @@ class ModelBackend(Protocol):
     def complete(self, system: str, user: str) -> Completion | None:
         """Run the model on a system prompt and one user turn; None for a backend that makes no
         call. Raises core.errors.Unavailable when the model cannot answer."""
-
-
-class RolloutStore(Protocol):
-    def get(self, function_name: str) -> Rollout | None:
-        """The latest rollout of a function, finished or not."""
-
-    def save(self, rollout: Rollout, expected_revision: int | None) -> Rollout:
-        """Store at expected_revision (None: no rollout stored yet) and return it with the next
-        revision. Raises Conflict when another writer got there first or a concurrent
-        transaction got in the way (both retryable after reloading)."""
-
-    def all(self) -> list[Rollout]:
-        """The latest rollout of every function."""
-
-
-class TrafficControl(Protocol):
-    def current(self, function_name: str, alias: str) -> tuple[AliasShape, str]:
-        """The alias's routing (primary version and additional version weights) and its revision
-        (Lambda's RevisionId)."""
-
-    def route(self, function_name: str, alias: str, shape: AliasShape, revision: str) -> str:
-        """Set the alias to `shape` only if it is still at `revision`, and return its new revision.
-        Raises Conflict when the alias changed since it was read."""
-
-
-class VersionMetrics(Protocol):
-    def stats(self, function_name: str, alias: str, version: str, start: float, end: float) -> VersionStats:
-        """Requests, errors, routing failures and p95 duration of one version in [start, end)."""

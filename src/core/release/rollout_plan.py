@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from core.errors import Conflict, ValidationFailed
+from core.shared.errors import Conflict, ValidationFailed
 
 HOUR = 3600.0
 

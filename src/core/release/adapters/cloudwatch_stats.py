@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from core.errors import ValidationFailed
-from core.rollout import VersionStats
+from core.release.rollout_plan import VersionStats
+from core.shared.errors import ValidationFailed
 
 DAY = 86_400
 
@@ -53,7 +53,7 @@ class CloudWatchVersionStats:
         self._service = service
         self._clock = clock
         if client is None:
-            from core.adapters.clients import client as make_client
+            from core.shared.aws_clients import client as make_client
 
             client = make_client("cloudwatch", attempts=4, read_timeout=10)
         self._client = client

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from handlers.common.observability import logger, metrics
 
 if TYPE_CHECKING:
-    from core.rollout_controller import RolloutController
+    from core.release.rollout_controller import RolloutController
 
 
 class RolloutRunFailed(RuntimeError):
@@ -25,10 +25,10 @@ class RolloutRunFailed(RuntimeError):
 def build_controller(namespace: str | None, table: str | None = None) -> RolloutController:
     """The controller on AWS. `namespace` is the service's metrics namespace (PersonaRouter/<stage>);
     None is allowed for commands that read no metrics."""
-    from core.adapters.cloudwatch_stats import CloudWatchVersionStats
-    from core.adapters.dynamodb_rollouts import DynamoDBRolloutStore
-    from core.adapters.lambda_traffic import LambdaAliasTraffic
-    from core.rollout_controller import RolloutController
+    from core.release.adapters.cloudwatch_stats import CloudWatchVersionStats
+    from core.release.adapters.dynamodb_rollouts import DynamoDBRolloutStore
+    from core.release.adapters.lambda_traffic import LambdaAliasTraffic
+    from core.release.rollout_controller import RolloutController
 
     return RolloutController(
         DynamoDBRolloutStore(table or os.environ["ROLLOUT_TABLE"]),

@@ -22,8 +22,8 @@ import os
 import time
 from typing import Any
 
-from core.errors import ModelUnavailable
-from core.ports import Completion
+from core.persona.persona_ports import Completion
+from core.shared.errors import ModelUnavailable
 
 CONNECT_TIMEOUT_SECONDS = 1
 READ_TIMEOUT_SECONDS = 9

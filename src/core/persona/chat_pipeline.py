@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.prompts import Turn, build_prompt
-from core.resonance import parse_resonance_key
+from core.persona.prompts import Turn, build_prompt
+from core.persona.resonance import parse_resonance_key
 
 if TYPE_CHECKING:
-    from core.catalog_cache import CatalogSnapshot
-    from core.ports import ModelBackend, SessionStore
+    from core.persona.catalog_cache import CatalogSnapshot
+    from core.persona.persona_ports import ModelBackend, SessionStore
 
 HISTORY_TURNS = 3
 MAX_REPLY_CHARS = 16000
@@ -71,7 +71,7 @@ class ChatService:
         if request.resonance_key is not None:
             key = parse_resonance_key(request.resonance_key, request.on_invalid)  # type: ignore[arg-type]
         else:
-            from core.inference import detect_key
+            from core.persona.inference import detect_key
 
             key = detect_key(request.message)
 

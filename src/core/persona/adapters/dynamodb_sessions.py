@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from core.prompts import Turn
+from core.persona.prompts import Turn
 
 DEFAULT_TTL_DAYS = 30
 
@@ -30,7 +30,7 @@ class DynamoDBSessionStore:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if client is None:
-            from core.adapters.clients import client as make_client
+            from core.shared.aws_clients import client as make_client
 
             client = make_client("dynamodb")
         self.table_name = table_name

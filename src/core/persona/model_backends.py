@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.ports import Completion, ModelBackend
+from core.persona.persona_ports import Completion, ModelBackend
 
 
 class NoModelBackend:
@@ -22,7 +22,7 @@ def make_backend(kind: str, model_id: str | None = None, max_tokens: int = 1024)
     if kind == "bedrock":
         if not model_id:
             raise ValueError("the bedrock backend needs a model id (BEDROCK_MODEL_ID)")
-        from core.adapters.bedrock import BedrockBackend
+        from core.persona.adapters.bedrock import BedrockBackend
 
         return BedrockBackend(model_id, max_tokens=max_tokens)
     raise ValueError(f"unknown model backend {kind!r}; use 'none' or 'bedrock'")

@@ -26,8 +26,8 @@ DESCRIPTION = (
 @cache
 def openapi_json() -> str:
     from handlers.common.app import create_resolver
-    from handlers.routes.admin import router as admin_router
     from handlers.routes.chat import router as chat_router
+    from handlers.routes.persona_admin import router as admin_router
     from handlers.routes.public import SERVICE_VERSION
     from handlers.routes.public import router as public_router
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from core.vocabulary import PARTS, VOCABULARY, Part
+from core.persona.vocabulary import PARTS, VOCABULARY, Part
 
 PERSONA_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,31}$"
 MISSING_AFFINITY = 0.5
@@ -28,7 +28,7 @@ Score = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 def _nearest(part: Part, key: str) -> str:
-    from core.resonance import suggest
+    from core.persona.resonance import suggest
 
     return suggest(part, key, 1)[0]
 

@@ -7,8 +7,8 @@ operators edit personas through the admin API.
 
 from __future__ import annotations
 
-from core.personas import Affinity, Catalog, CatalogConfig, Persona, PromptTemplate
-from core.vocabulary import INTENTS, PACES, TONES
+from core.persona.personas import Affinity, Catalog, CatalogConfig, Persona, PromptTemplate
+from core.persona.vocabulary import INTENTS, PACES, TONES
 
 # Affinity columns per persona, in vocabulary order (SPEC section 3 tables).
 _TONE = {

@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from core.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
-from core.personas import PERSONA_NAME_PATTERN, Persona, PersonaSpec
+from core.persona.personas import PERSONA_NAME_PATTERN, Persona, PersonaSpec
+from core.shared.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
 from handlers.common.deps import catalog_cache
 from handlers.common.observability import logger
 from handlers.routes.public import json_ok

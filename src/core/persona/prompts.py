@@ -16,8 +16,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.personas import Persona
-from core.resonance_models import ResonanceKey
+from core.persona.personas import Persona
+from core.persona.resonance_models import ResonanceKey
 
 HISTORY_TURNS = 3
 

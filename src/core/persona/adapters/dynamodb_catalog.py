@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core.errors import Conflict, NotFound, PreconditionRequired
-from core.personas import Catalog, CatalogConfig, Persona
+from core.persona.personas import Catalog, CatalogConfig, Persona
+from core.shared.errors import Conflict, NotFound, PreconditionRequired
 
 PK = "CATALOG"
 META_SK = "META"
@@ -25,7 +25,7 @@ def _persona_sk(name: str) -> str:
 
 
 def make_client() -> Any:
-    from core.adapters.clients import client
+    from core.shared.aws_clients import client
 
     return client("dynamodb")
 

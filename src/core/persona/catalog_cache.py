@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.errors import Unavailable
+from core.shared.errors import Unavailable
 
 if TYPE_CHECKING:
-    from core.personas import Catalog, Persona
-    from core.ports import CatalogStore
-    from core.routing import Router
+    from core.persona.persona_ports import CatalogStore
+    from core.persona.personas import Catalog, Persona
+    from core.persona.routing import Router
 
 # After a failed refresh, wait this long before asking the store again (per environment).
 ERROR_BACKOFF_SECONDS = 1.0
@@ -101,6 +101,6 @@ class CatalogCache:
 
 
 def _make_router(catalog: Catalog) -> Router:
-    from core.routing import Router
+    from core.persona.routing import Router
 
     return Router(catalog)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from core.inference import detect
-from core.resonance_models import ResonanceKey
-from core.routing import Router
+from core.persona.inference import detect
+from core.persona.resonance_models import ResonanceKey
+from core.persona.routing import Router
 
 
 class Recommendation(BaseModel):

@@ -21,9 +21,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from core.errors import Conflict, NotFound, ValidationFailed
-from core.ports import RolloutStore, TrafficControl, VersionMetrics
-from core.rollout import (
+from core.release.release_ports import RolloutStore, TrafficControl, VersionMetrics
+from core.release.rollout_plan import (
     DEFAULT_PLAN,
     AliasShape,
     Decision,
@@ -39,6 +38,7 @@ from core.rollout import (
     start,
     wants_report,
 )
+from core.shared.errors import Conflict, NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
 

@@ -44,9 +44,9 @@ import re
 from functools import lru_cache
 from typing import Any, Literal
 
-from core.errors import InvalidResonanceKey
-from core.resonance_models import Correction, CorrectionRule, KeyProblem, KeyValidation, ResonanceKey
-from core.vocabulary import DEFAULTS, PARTS, VOCABULARY, Part, canonical_key
+from core.persona.resonance_models import Correction, CorrectionRule, KeyProblem, KeyValidation, ResonanceKey
+from core.persona.vocabulary import DEFAULTS, PARTS, VOCABULARY, Part, canonical_key
+from core.shared.errors import InvalidResonanceKey
 
 MAX_KEY_LENGTH = 128
 MIN_PREFIX = 3

@@ -26,10 +26,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from core.errors import Unavailable
-from core.personas import Catalog, Persona
-from core.resonance_models import ResonanceKey
-from core.vocabulary import PARTS, all_keys
+from core.persona.personas import Catalog, Persona
+from core.persona.resonance_models import ResonanceKey
+from core.persona.vocabulary import PARTS, all_keys
+from core.shared.errors import Unavailable
 
 SCORE_DIGITS = 6
 CONFIDENCE_DIGITS = 3

@@ -1,1 +1,0 @@
-"""boto3-backed implementations of the interfaces in core.ports."""

@@ -1,0 +1,1 @@
+"""The persona domain: resonance keys, inference, the catalog, routing, prompts and chat."""

@@ -1,0 +1,1 @@
+"""Release control: rollout plans, gates, statistics and the controller, with their AWS adapters."""

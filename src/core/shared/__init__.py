@@ -1,0 +1,1 @@
+"""What both domains share: errors, AWS client configuration, settings."""
