@@ -86,12 +86,14 @@ def client(endpoint: str) -> Any:
 
 
 class DynamoDBLocal:
-    """A DynamoDB Local process in memory; a context manager that always stops it."""
+    """A DynamoDB Local process, in memory or (with `db_path`) keeping its data in a folder
+    between runs; a context manager that always stops it."""
 
-    def __init__(self, port: int | None = None, quiet: bool = True) -> None:
+    def __init__(self, port: int | None = None, quiet: bool = True, db_path: Path | None = None) -> None:
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.quiet = quiet
+        self.db_path = db_path
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> DynamoDBLocal:
@@ -101,7 +103,7 @@ class DynamoDBLocal:
             f"-Djava.library.path={directory / 'DynamoDBLocal_lib'}",
             "-jar",
             str(directory / "DynamoDBLocal.jar"),
-            "-inMemory",
+            *self.storage_arguments(),
             "-port",
             str(self.port),
         ]
@@ -109,6 +111,13 @@ class DynamoDBLocal:
         self.process = subprocess.Popen(command, cwd=directory, stdout=output, stderr=output)
         self.wait(timeout)
         return self
+
+    def storage_arguments(self) -> list[str]:
+        if self.db_path is None:
+            return ["-inMemory"]
+        self.db_path.mkdir(parents=True, exist_ok=True)
+        # -sharedDb: one database file whatever the credentials and region of the caller.
+        return ["-dbPath", str(self.db_path.resolve()), "-sharedDb"]
 
     def wait(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -5,7 +5,13 @@ API Gateway would send (scripts/apigw.py) and goes to the same handler function,
 with a Lambda-like context. Like one Lambda execution environment per function, a function
 handles one event at a time (a lock per function); the HTTP side is threaded with keep-alive.
 
-    python scripts/local_server.py [--port 3000] [--dynamodb-port 8000] [--no-dynamodb] [--quiet]
+    python scripts/local_server.py [--port 3000] [--dynamodb-port 8000] [--persist DIR]
+                                   [--no-dynamodb] [--quiet]
+
+Output: one readable line per request (time, method, path, status, persona when the answer
+names one, milliseconds). The handlers' JSON logs and EMF metric documents are what Lambda
+would send to CloudWatch; they are shown only with LOG_FORMAT=json (warnings and errors are
+always shown, one line each).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import argparse
 import base64
 import importlib
+import io
 import json
 import os
 import signal
@@ -121,6 +128,103 @@ def to_http(response: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes
     return int(response.get("statusCode", 502)), pairs, payload
 
 
+class HandlerOutput(io.TextIOBase):
+    """Stands in for sys.stdout while the handlers run locally, so a terminal shows one line per
+    request instead of Lambda's log stream: EMF metric documents and INFO/DEBUG JSON log lines are
+    dropped, warnings and errors are kept as one short line, anything else passes unchanged.
+
+    Powertools' switch for this (POWERTOOLS_METRICS_DISABLED) is not usable here: with it, the
+    metric set is never cleared, so values pile up and are printed anyway every 100 requests."""
+
+    KEPT_LEVELS = ("WARNING", "ERROR", "CRITICAL")
+
+    def __init__(self, target: Any) -> None:
+        super().__init__()
+        self.target = target
+        self.lock = threading.Lock()
+        self.partial = threading.local()  # print() writes a line and its newline separately
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        buffered = getattr(self.partial, "text", "") + text
+        *lines, self.partial.text = buffered.split("\n")
+        for line in lines:
+            shown = self.shown(line)
+            if shown is not None:
+                with self.lock:
+                    self.target.write(shown + "\n")
+                    self.target.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        with self.lock:
+            self.target.flush()
+
+    def shown(self, line: str) -> str | None:
+        """What a terminal shows for one output line, None to drop it."""
+        if not line.startswith("{"):
+            return line
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return line
+        if not isinstance(record, dict):
+            return line
+        if "_aws" in record:  # an EMF metrics document
+            return None
+        level = str(record.get("level", ""))
+        if not level:
+            return line
+        if level not in self.KEPT_LEVELS:
+            return None
+        text = f"  {level} {record.get('message', '')}"
+        extra = {k: v for k, v in record.items() if k in ("code", "reason", "error", "variable")}
+        if extra:
+            text += " " + json.dumps(extra, ensure_ascii=False, default=str)
+        if record.get("exception"):
+            text += "\n" + str(record["exception"])
+        return text
+
+
+def persona_of(headers: list[tuple[str, str]], payload: bytes) -> str | None:
+    """The persona a JSON answer names (route, chat), for the access line."""
+    is_json = any(n.lower() == "content-type" and "json" in v for n, v in headers)
+    if not is_json or len(payload) > 65536 or b'"persona"' not in payload:
+        return None
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return None
+    persona = body.get("persona") if isinstance(body, dict) else None
+    return persona if isinstance(persona, str) else None
+
+
+def access_line(
+    method: str, path: str, status: int, persona: str | None, milliseconds: float, json_format: bool
+) -> str:
+    if json_format:
+        record = {"access": True, "method": method, "path": path, "status": status}
+        record.update({"persona": persona} if persona else {})
+        record["ms"] = round(milliseconds, 1)
+        return json.dumps(record, ensure_ascii=False)
+    clock = time.strftime("%H:%M:%S")
+    persona_part = f"  {persona}" if persona else ""
+    return f"{clock} {method} {path} {status}{persona_part}  {milliseconds:.1f} ms"
+
+
+def emit(line: str) -> None:
+    """One access line on the real stdout (sys.stdout may be the HandlerOutput filter)."""
+    stream = sys.__stdout__ or sys.stdout
+    stream.write(line + "\n")
+    stream.flush()
+
+
+def json_logs() -> bool:
+    return os.environ.get("LOG_FORMAT", "").strip().lower() == "json"
+
+
 def make_handler(app: App, quiet: bool) -> type[BaseHTTPRequestHandler]:
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive
@@ -136,8 +240,20 @@ def make_handler(app: App, quiet: bool) -> type[BaseHTTPRequestHandler]:
                 self._write(status, list(single.items()), payload)
                 return
             body = self.rfile.read(length) if length else b""
+            started = time.perf_counter()
             status, headers, payload = app.handle(self.command, self.path, list(self.headers.items()), body)
             self._write(status, headers, payload)
+            if not quiet:
+                milliseconds = (time.perf_counter() - started) * 1000
+                line = access_line(
+                    self.command,
+                    self.path,
+                    status,
+                    persona_of(headers, payload),
+                    milliseconds,
+                    json_logs(),
+                )
+                emit(line)
 
         def _write(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
             self.send_response(status)
@@ -156,8 +272,11 @@ def make_handler(app: App, quiet: bool) -> type[BaseHTTPRequestHandler]:
                 return self._serve
             raise AttributeError(name)
 
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass  # _serve prints its own access line, with the persona and the time taken
+
         def log_message(self, format: str, *args: Any) -> None:
-            if not quiet:
+            if not quiet:  # errors http.server reports itself (bad request line, timeouts)
                 sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
     return RequestHandler
@@ -206,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--dynamodb-port", type=int, default=8000)
     parser.add_argument("--no-dynamodb", action="store_true", help="use AWS_ENDPOINT_URL_DYNAMODB as it is")
+    parser.add_argument(
+        "--persist",
+        metavar="DIR",
+        help="keep DynamoDB Local's data in DIR between runs (default: in memory, gone at exit)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no access log, no examples")
     options = parser.parse_args(argv)
 
@@ -213,16 +337,25 @@ def main(argv: list[str] | None = None) -> int:
 
     local: DynamoDBLocal | None = None
     if not options.no_dynamodb:
-        local = DynamoDBLocal(options.dynamodb_port).start()
+        if not options.quiet:
+            where = f"data kept in {options.persist}" if options.persist else "in memory"
+            print(f"==> starting DynamoDB Local on port {options.dynamodb_port} ({where})", flush=True)
+        persist = Path(options.persist) if options.persist else None
+        local = DynamoDBLocal(options.dynamodb_port, db_path=persist).start()
         os.environ.update(local_aws_environment(local.endpoint))
         create_tables(local.endpoint)
-        seed_catalog(local.endpoint)
+        seeded = seed_catalog(local.endpoint)
+        if not options.quiet:
+            print(f"==> catalog {'seeded' if seeded else 'kept as stored'}", flush=True)
 
     def stop(*_: Any) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
     server: ThreadingHTTPServer | None = None
+    if not options.quiet and not json_logs():
+        # Before the handlers are imported: Powertools' Logger keeps the stream it sees at creation.
+        sys.stdout = HandlerOutput(sys.stdout)
     try:
         app = build_app()
         server = LocalServer((options.host, options.port), make_handler(app, options.quiet))
