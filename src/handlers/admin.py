@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from handlers.common.app import create_resolver, lambda_entry
-from handlers.routes.persona_admin import router
+from handlers.routes.persona_admin import router as persona_admin_router
 
 app = create_resolver()
-app.include_router(router)
+app.include_router(persona_admin_router)
 
 lambda_handler = lambda_entry(app)

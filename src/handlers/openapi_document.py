@@ -1,6 +1,7 @@
-"""The OpenAPI document and Swagger UI for the whole API, public and admin routes alike.
+"""The OpenAPI document and Swagger UI page for the whole API, public and admin routes alike.
 
-Built on first request from a documentation-only resolver that includes both routers, so the
+Built on first request from a documentation-only resolver that includes every router (this
+module plays the part of an app module; handlers.routes.docs serves what it builds), so the
 document always matches the code and neither function pays for it at cold start.
 """
 
@@ -10,8 +11,9 @@ import json
 import re
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.models import Server
 from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 
@@ -25,17 +27,24 @@ DESCRIPTION = (
 
 @cache
 def openapi_json() -> str:
+    from core.shared.settings import settings
     from handlers.common.app import create_resolver
     from handlers.routes.chat import router as chat_router
+    from handlers.routes.docs import OPENAPI_PATH
     from handlers.routes.persona_admin import router as admin_router
-    from handlers.routes.public import SERVICE_VERSION
     from handlers.routes.public import router as public_router
 
     docs = create_resolver()
     docs.include_router(public_router)
     docs.include_router(chat_router)
     docs.include_router(admin_router)
-    return _schema(docs, SERVICE_VERSION)
+
+    # The docs router serves this document, so it is described here rather than included.
+    @docs.get(OPENAPI_PATH, summary="OpenAPI document", tags=["docs"])
+    def openapi_document() -> Response[Any]:  # pragma: no cover - documentation only, never called
+        raise NotImplementedError
+
+    return _schema(docs, settings().service_version)
 
 
 def _schema(app: APIGatewayRestResolver, version: str) -> str:

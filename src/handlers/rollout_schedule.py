@@ -9,9 +9,9 @@ metric shows it. Operators drive rollouts with `scripts/rollout.py`, which uses 
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
+from core.shared.settings import settings
 from handlers.common.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -31,18 +31,23 @@ def build_controller(namespace: str | None, table: str | None = None) -> Rollout
     from core.release.rollout_controller import RolloutController
 
     return RolloutController(
-        DynamoDBRolloutStore(table or os.environ["ROLLOUT_TABLE"]),
+        DynamoDBRolloutStore(table or _rollout_table()),
         LambdaAliasTraffic(),
-        CloudWatchVersionStats(
-            namespace=namespace, service=os.environ.get("POWERTOOLS_SERVICE_NAME", "persona-router")
-        ),
+        CloudWatchVersionStats(namespace=namespace, service=settings().powertools_service_name),
     )
+
+
+def _rollout_table() -> str:
+    table = settings().rollout_table
+    if not table:
+        raise RolloutRunFailed("ROLLOUT_TABLE is not set (template.yaml sets it)")
+    return table
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
+    namespace = settings().powertools_metrics_namespace
     if not namespace:
         raise RolloutRunFailed("POWERTOOLS_METRICS_NAMESPACE is not set (template.yaml sets it)")
     summary = build_controller(namespace).tick_all()

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.persona.routing_models import RoutingResult
+
 # Limits that are part of the contract. Over-long keys and messages get their own error codes
 # (INVALID_RESONANCE_KEY / PAYLOAD_TOO_LARGE), so the models leave them to the routes.
 MAX_MESSAGE_CHARS = 8000
@@ -53,23 +55,10 @@ class CorrectionOut(_Doc):
     rule: str
 
 
-class ResonanceOut(_Doc):
-    normalized_key: str
-    tone: str
-    pace: str
-    intent: str
-    corrections: list[CorrectionOut]
+class RouteResponse(RoutingResult):
+    """The /v1/route answer: exactly the core's RoutingResult (one source for its fields)."""
 
-
-class RouteResponse(_Doc):
-    persona: str
-    secondary_persona: str | None
-    confidence: float
-    scores: dict[str, float]
-    breakdown: dict[str, dict[str, float]]
-    reasoning: str
-    resonance: ResonanceOut
-    catalog_version: int
+    model_config = ConfigDict(defer_build=True)
 
 
 class KeyProblemOut(_Doc):

@@ -14,10 +14,10 @@ custom-resource call runs the (idempotent) seed and answers again.
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 from typing import Any
 
+from core.shared.settings import settings
 from handlers.common.observability import logger
 
 # Kept for answering CloudFormation after the seed attempt.
@@ -51,7 +51,7 @@ def _respond(
             "Status": status,
             "Reason": reason or f"See CloudWatch log stream {getattr(context, 'log_stream_name', '-')}",
             "PhysicalResourceId": event.get("PhysicalResourceId")
-            or f"catalog-seed-{os.environ.get('CATALOG_TABLE', '')}",
+            or f"catalog-seed-{settings().catalog_table or ''}",
             "StackId": event.get("StackId"),
             "RequestId": event.get("RequestId"),
             "LogicalResourceId": event.get("LogicalResourceId"),
@@ -69,7 +69,10 @@ def seed_catalog() -> bool:
     from core.persona.default_catalog import default_catalog
     from core.shared.aws_clients import client
 
-    store = DynamoDBCatalogStore(os.environ["CATALOG_TABLE"], client=client("dynamodb"))
+    table = settings().catalog_table
+    if not table:
+        raise KeyError("CATALOG_TABLE")
+    store = DynamoDBCatalogStore(table, client=client("dynamodb"))
     return store.seed(default_catalog())
 
 

@@ -16,12 +16,12 @@ REPORT_RESERVE_SECONDS for the report itself: an invoke starts only when its wor
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from core.shared.settings import settings
 from handlers.common import http
 from handlers.common.observability import logger
 
@@ -195,7 +195,7 @@ def run_smoke_tests(lambda_client: Any, target: str, deadline: float) -> list[st
 
 def _hook(event: dict[str, Any], context: Any, phase: str) -> dict[str, str]:
     lambda_client, codedeploy = _clients()
-    target = os.environ.get("TARGET_FUNCTION_VERSION_ARN", "")
+    target = settings().target_function_version_arn or ""
     status = "Failed"
     try:
         deadline = deadline_of(context)

@@ -17,6 +17,16 @@ REGION = "us-east-1"
 
 
 @pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Settings are read once per process: a test that changes the environment reloads them,
+    and every test ends with them read again from the restored environment."""
+    yield
+    from core.shared import settings
+
+    settings.reload()
+
+
+@pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from core.shared import settings
 from handlers import seed
 from tests.integration.conftest import create_catalog_table
 
@@ -32,6 +33,7 @@ class Context:
 @pytest.fixture
 def answers(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     monkeypatch.setenv("CATALOG_TABLE", create_catalog_table(dynamodb))
+    settings.reload()
     sent: list[dict[str, Any]] = []
 
     def send(url: str, body: bytes, timeout: float) -> None:
@@ -90,6 +92,7 @@ def test_a_failing_seed_answers_failed_with_a_reason(
     dynamodb: Any, answers: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CATALOG_TABLE", "no-such-table")
+    settings.reload()
     seed.lambda_handler(event("Create"), Context())
     assert [a["Status"] for a in answers] == ["FAILED"]
     assert "catalog seed failed" in answers[0]["Reason"]
@@ -116,6 +119,7 @@ def test_an_answer_that_cannot_be_delivered_fails_the_invocation_for_a_retry(
     dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CATALOG_TABLE", create_catalog_table(dynamodb, "catalog2"))
+    settings.reload()
 
     def unreachable(url: str, body: bytes, timeout: float) -> None:
         raise OSError("connection reset")

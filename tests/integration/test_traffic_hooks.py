@@ -16,6 +16,7 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
+from core.shared import settings
 from handlers import traffic_hooks
 from scripts.local_env import function_settings
 from tests.lambda_events import LambdaContext
@@ -90,6 +91,7 @@ def _run(
             )
         stubs.append(lambda_stub)
     monkeypatch.setenv("TARGET_FUNCTION_VERSION_ARN", TARGET)
+    settings.reload()
     monkeypatch.setattr(traffic_hooks, "_clients", lambda: (lambda_client, codedeploy))
     for stub in stubs:
         stub.activate()
@@ -251,6 +253,7 @@ def _run_slow(
     lambda_client, codedeploy = SlowLambda(clock), RecordingCodeDeploy(clock)
     monkeypatch.setattr(traffic_hooks, "_clients", lambda: (lambda_client, codedeploy))
     monkeypatch.setenv("TARGET_FUNCTION_VERSION_ARN", TARGET)
+    settings.reload()
     context = HookContext(remaining_ms)
     assert traffic_hooks.post_traffic_handler(HOOK_EVENT, context) == {"status": "Failed"}
     return lambda_client, codedeploy, context.ends_at

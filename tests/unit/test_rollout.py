@@ -22,6 +22,7 @@ from core.release.rollout_plan import (
     start,
     violations,
 )
+from core.shared import settings
 from core.shared.errors import Conflict, ValidationFailed
 
 T0 = 1_800_000_000.0
@@ -567,6 +568,7 @@ def test_the_scheduled_run_fails_after_processing_every_rollout(
 
     monkeypatch.setattr(handler, "build_controller", build)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PersonaRouter/prod")
+    settings.reload()
     with pytest.raises(handler.RolloutRunFailed, match="admin"):
         handler.lambda_handler({}, LambdaContext())
     assert namespaces == ["PersonaRouter/prod"]

@@ -24,28 +24,14 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from core.persona.personas import Catalog, Persona
 from core.persona.resonance_models import ResonanceKey
+from core.persona.routing_models import RoutingResult
 from core.persona.vocabulary import PARTS, all_keys
 from core.shared.errors import Unavailable
 
 SCORE_DIGITS = 6
 CONFIDENCE_DIGITS = 3
-
-
-class RoutingResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    persona: str
-    secondary_persona: str | None
-    confidence: float
-    scores: dict[str, float]
-    breakdown: dict[str, dict[str, float]]
-    reasoning: str
-    resonance: ResonanceKey
-    catalog_version: int
 
 
 def _clamp(value: float) -> float:

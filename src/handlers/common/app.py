@@ -13,7 +13,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from core.shared.errors import DomainError, ModelUnavailable
 from handlers.common.http import (
-    CSP_DOCS,
     JSON_CONTENT_TYPE,
     STATUS_BY_CODE,
     domain_error_headers,
@@ -147,15 +146,6 @@ def allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
     if len(_ALLOWED_CACHE) < 1024:  # bounded: paths come from clients
         _ALLOWED_CACHE[key] = methods
     return methods
-
-
-def docs_response(html: str) -> Response[Any]:
-    return Response(
-        status_code=200,
-        content_type="text/html; charset=utf-8",
-        body=html,
-        headers={"Content-Security-Policy": CSP_DOCS},
-    )
 
 
 def lambda_entry(app: APIGatewayRestResolver) -> Handler:

@@ -8,11 +8,12 @@ routing at once, as it is in the Lambda environment that made it.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import TYPE_CHECKING
 
+from core.shared import settings as settings_module
 from core.shared.errors import Unavailable
+from core.shared.settings import settings
 from handlers.common.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def _required_env(name: str) -> str:
-    value = os.environ.get(name)
+    value = getattr(settings(), name.lower())
     if not value:
         # A deployment mistake, not a client error: say so without leaking configuration.
         logger.error("missing environment variable", extra={"variable": name})
@@ -58,7 +59,7 @@ def catalog_store() -> DynamoDBCatalogStore:
 def catalog_cache() -> CatalogCache:
     from core.persona.catalog_cache import CatalogCache
 
-    ttl = float(os.environ.get("CATALOG_CACHE_TTL_SECONDS", "10"))
+    ttl = settings().catalog_cache_ttl_seconds
     return CatalogCache(catalog_store(), ttl_seconds=ttl, on_stale=_on_stale)
 
 
@@ -76,7 +77,7 @@ def session_store() -> DynamoDBSessionStore:
 
     table = _required_env("SESSIONS_TABLE")
     try:
-        return DynamoDBSessionStore(table, ttl_days=float(os.environ.get("SESSION_TTL_DAYS", "30")))
+        return DynamoDBSessionStore(table, ttl_days=settings().session_ttl_days)
     except Exception as exc:
         raise _client_failed(exc) from exc
 
@@ -85,12 +86,12 @@ def session_store() -> DynamoDBSessionStore:
 def model_backend() -> ModelBackend:
     from core.persona.model_backends import make_backend
 
-    kind = os.environ.get("LLM_BACKEND", "none")
+    kind = settings().llm_backend
     try:
         return make_backend(
             kind,
-            model_id=os.environ.get("BEDROCK_MODEL_ID"),
-            max_tokens=int(os.environ.get("LLM_MAX_TOKENS", "1024")),
+            model_id=settings().bedrock_model_id,
+            max_tokens=settings().llm_max_tokens,
         )
     except ValueError as exc:
         logger.error("model backend misconfigured", extra={"backend": kind, "error": str(exc)})
@@ -101,7 +102,7 @@ def model_backend() -> ModelBackend:
 def chat_service() -> ChatService:
     from core.persona.chat_pipeline import ChatService
 
-    sessions = session_store() if os.environ.get("SESSIONS_TABLE") else None
+    sessions = session_store() if settings().sessions_table else None
     return ChatService(current_catalog, model_backend(), sessions, on_routed=_routed)
 
 
@@ -110,7 +111,9 @@ def _routed(persona: str, resonance_key: str) -> None:
 
 
 def reset() -> None:
-    """Forget every cached dependency (tests, and the local server after a restart of DynamoDB)."""
+    """Forget every cached dependency and read the settings again (tests, and the local server
+    after a restart of DynamoDB)."""
+    settings_module.reload()
     for dependency in (catalog_store, catalog_cache, session_store, model_backend, chat_service):
         clear = getattr(dependency, "cache_clear", None)  # tests may have swapped one for a fake
         if clear is not None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from core.shared.errors import DomainError
+from core.shared.settings import settings
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -60,7 +60,7 @@ def function_version(context: Any) -> str:
     version = getattr(context, "function_version", None)
     if isinstance(version, str) and version:
         return version
-    return os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+    return settings().aws_lambda_function_version
 
 
 def request_id_of(event: Any, context: Any) -> str:

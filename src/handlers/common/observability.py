@@ -6,13 +6,14 @@ import at cold start (docs/performance.md), more than the whole budget, so it is
 
 from __future__ import annotations
 
-import os
-
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "persona-router")
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "PersonaRouter")
+from core.shared.settings import settings
+
+# The first read of the settings in a cold start: a bad variable stops it here, named.
+SERVICE = settings().powertools_service_name
+NAMESPACE = settings().metrics_namespace
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)

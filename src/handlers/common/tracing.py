@@ -8,13 +8,14 @@ imported only when TRACE_ANNOTATIONS=true, on the first request that annotates.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-ENABLED = os.environ.get("TRACE_ANNOTATIONS", "false").strip().lower() == "true"
+from core.shared.settings import settings
+
+ENABLED = settings().trace_annotations
 
 
 class _State:
@@ -28,7 +29,7 @@ _STATE = _State()
 def tracer() -> Any:
     from aws_lambda_powertools import Tracer
 
-    return Tracer(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "persona-router"))
+    return Tracer(service=settings().powertools_service_name)
 
 
 @contextmanager

@@ -7,7 +7,6 @@ arrives while the first is still running gets 409 with Retry-After.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -19,11 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.persona.chat_pipeline import ChatInput
 from core.persona.prompts import ChatContext
 from core.shared.errors import Conflict, Unavailable, ValidationFailed
+from core.shared.settings import settings
 from handlers.common.deps import chat_service
 from handlers.common.http import caller_scope
 from handlers.common.observability import logger, metrics, record_persona
+from handlers.common.responses import check_message_size, json_ok
 from handlers.common.tracing import annotate
-from handlers.routes.public import check_message_size, json_ok
 from handlers.schemas import SessionId, error_responses
 
 router = APIGatewayRouter()
@@ -120,7 +120,7 @@ def _idempotent_runner() -> Any:
         idempotent_function,
     )
 
-    table = os.environ.get("IDEMPOTENCY_TABLE")
+    table = settings().idempotency_table
     if not table:
         raise Unavailable("idempotent requests are not configured", retry_after=30)
     config = IdempotencyConfig(

@@ -14,7 +14,7 @@ from core.persona.personas import PERSONA_NAME_PATTERN, Persona, PersonaSpec
 from core.shared.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
 from handlers.common.deps import catalog_cache
 from handlers.common.observability import logger
-from handlers.routes.public import json_ok
+from handlers.common.responses import json_ok
 from handlers.schemas import error_responses
 
 router = APIGatewayRouter()

@@ -1,26 +1,25 @@
-"""Public routes (SPEC section 5): routing, resonance tools, persona catalog, health, docs.
+"""Public routes (SPEC section 5): routing, resonance tools, persona catalog, health.
 
 Handlers only translate: parse the request, call core, shape the response.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from core.persona.resonance import parse_resonance_key, validate_resonance_key
-from core.shared.errors import InvalidResonanceKey, NotFound, PayloadTooLarge
-from handlers.common.app import docs_response, json_error
+from core.shared.errors import InvalidResonanceKey, NotFound
+from core.shared.settings import settings
+from handlers.common.app import json_error
 from handlers.common.deps import catalog_store, current_catalog
-from handlers.common.http import JSON_CONTENT_TYPE, caller_scope
+from handlers.common.http import caller_scope
 from handlers.common.observability import logger, metrics, record_persona
+from handlers.common.responses import check_message_size, json_ok
 from handlers.common.tracing import annotate
 from handlers.schemas import (
-    MAX_MESSAGE_CHARS,
     DetectRequest,
     DetectResponse,
     HealthResponse,
@@ -37,23 +36,6 @@ from handlers.schemas import (
 )
 
 router = APIGatewayRouter()
-
-SERVICE_VERSION = os.environ.get("SERVICE_VERSION", "0.1.0")
-
-
-def json_ok(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
-    """A JSON response; a str body is taken as already serialised."""
-    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return Response(status_code=status, content_type=JSON_CONTENT_TYPE, body=text, headers=headers)
-
-
-def check_message_size(text: str, field: str) -> None:
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise PayloadTooLarge(
-            f"{field} is longer than {MAX_MESSAGE_CHARS} characters",
-            [{"field": field, "limit_chars": MAX_MESSAGE_CHARS, "length": len(text)}],
-        )
-
 
 # ---- routing ---------------------------------------------------------------------------------
 
@@ -210,7 +192,7 @@ def recommend(body: RecommendRequest) -> Response[Any]:
     return json_ok(recommend_for(body.scenario, current_catalog().router).model_dump_json())
 
 
-# ---- health and docs -------------------------------------------------------------------------
+# ---- health --------------------------------------------------------------------------------
 
 
 @router.get(
@@ -220,7 +202,7 @@ def recommend(body: RecommendRequest) -> Response[Any]:
     tags=["health"],
 )
 def health() -> Response[Any]:
-    return json_ok({"status": "ok", "version": SERVICE_VERSION})
+    return json_ok({"status": "ok", "version": settings().service_version})
 
 
 @router.get(
@@ -244,18 +226,3 @@ def ready() -> Response[Any]:
     return json_ok(
         {"status": "ready", "catalog_version": catalog.version, "personas": len(catalog.enabled())}
     )
-
-
-@router.get("/v1/openapi.json", summary="OpenAPI document", tags=["docs"])
-def openapi_document() -> Response[Any]:
-    from handlers.openapi_document import openapi_json
-
-    return json_ok(openapi_json())
-
-
-@router.get("/v1/docs", summary="Swagger UI", tags=["docs"], include_in_schema=False)
-def swagger_ui() -> Response[Any]:
-    from handlers.openapi_document import base_path, swagger_html
-
-    event = router.current_event
-    return docs_response(swagger_html(base_path(event.request_context.path, event.path)))

@@ -18,12 +18,12 @@ in that time.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from typing import Any
 
 from core.persona.persona_ports import Completion
 from core.shared.errors import ModelUnavailable
+from core.shared.settings import settings
 
 CONNECT_TIMEOUT_SECONDS = 1
 READ_TIMEOUT_SECONDS = 9
@@ -42,7 +42,7 @@ _TRANSIENT = {
 
 # A child of the service's Powertools logger (named after the service), so these records are
 # written as JSON with the request's correlation id by the handler's logger.
-_log = logging.getLogger(f"{os.environ.get('POWERTOOLS_SERVICE_NAME', 'persona-router')}.bedrock")
+_log = logging.getLogger(f"{settings().powertools_service_name}.bedrock")
 
 
 def make_bedrock_client(
