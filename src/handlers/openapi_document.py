@@ -30,9 +30,9 @@ def openapi_json() -> str:
     from core.shared.settings import settings
     from handlers.common.app import create_resolver
     from handlers.routes.chat import router as chat_router
-    from handlers.routes.docs import OPENAPI_PATH
     from handlers.routes.persona_admin import router as admin_router
     from handlers.routes.public import router as public_router
+    from handlers.schemas import OPENAPI_PATH
 
     docs = create_resolver()
     docs.include_router(public_router)

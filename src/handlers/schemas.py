@@ -12,6 +12,9 @@ from core.persona.routing_models import RoutingResult
 # Limits that are part of the contract. Over-long keys and messages get their own error codes
 # (INVALID_RESONANCE_KEY / PAYLOAD_TOO_LARGE), so the models leave them to the routes.
 MAX_MESSAGE_CHARS = 8000
+# Where the documentation is served (handlers.routes.docs) and described (handlers.openapi_document).
+OPENAPI_PATH = "/v1/openapi.json"
+SWAGGER_PATH = "/v1/docs"
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 
 SessionId = Annotated[str, Field(pattern=SESSION_ID_PATTERN, description="Client-chosen session id")]

@@ -113,24 +113,19 @@ CHECKS: dict[str, tuple[int, Callable[[dict[str, Any]], str | None]]] = {
 
 
 def _clients() -> tuple[Any, Any]:
-    import boto3
-    from botocore.config import Config
+    from core.shared.aws_clients import client
 
-    lambda_client = boto3.client(
+    lambda_client = client(
         "lambda",
-        config=Config(
-            connect_timeout=INVOKE_CONNECT_TIMEOUT_SECONDS,
-            read_timeout=INVOKE_READ_TIMEOUT_SECONDS,
-            retries={"total_max_attempts": 1},  # a smoke test that needs a retry has failed
-        ),
+        attempts=1,  # a smoke test that needs a retry has failed
+        connect_timeout=INVOKE_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=INVOKE_READ_TIMEOUT_SECONDS,
     )
-    codedeploy = boto3.client(
+    codedeploy = client(
         "codedeploy",
-        config=Config(
-            connect_timeout=REPORT_CONNECT_TIMEOUT_SECONDS,
-            read_timeout=REPORT_READ_TIMEOUT_SECONDS,
-            retries={"total_max_attempts": REPORT_MAX_ATTEMPTS, "mode": "standard"},
-        ),
+        attempts=REPORT_MAX_ATTEMPTS,
+        connect_timeout=REPORT_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=REPORT_READ_TIMEOUT_SECONDS,
     )
     return lambda_client, codedeploy
 

@@ -44,6 +44,7 @@ import re
 from functools import lru_cache
 from typing import Any, Literal
 
+from core.persona.data import load_data
 from core.persona.resonance_models import Correction, CorrectionRule, KeyProblem, KeyValidation, ResonanceKey
 from core.persona.vocabulary import DEFAULTS, PARTS, VOCABULARY, Part, canonical_key
 from core.shared.errors import InvalidResonanceKey
@@ -55,63 +56,8 @@ ECHO_LIMIT = 64  # how much of a bad token an error repeats back
 
 OnInvalid = Literal["error", "default"]
 
-ALIASES: dict[Part, dict[str, str]] = {
-    "tone": {
-        "좌절": "frustrated",
-        "짜증": "frustrated",
-        "답답": "frustrated",
-        "장난": "playful",
-        "유쾌": "playful",
-        "재미": "playful",
-        "불안": "anxious",
-        "걱정": "anxious",
-        "분석": "analytical",
-        "분석적": "analytical",
-        "차분": "calm",
-        "평온": "calm",
-        "호기심": "curious",
-        "궁금": "curious",
-        "긴급": "urgent",
-        "급함": "urgent",
-        "혼란": "confused",
-        "헷갈림": "confused",
-        "협력": "collaborative",
-        "협업": "collaborative",
-    },
-    "pace": {
-        "버스트": "burst",
-        "짧게": "burst",
-        "빠름": "burst",
-        "흐름": "flowing",
-        "유연": "flowing",
-        "숙고": "contemplative",
-        "사색": "contemplative",
-        "보통": "medium",
-        "중간": "medium",
-    },
-    "intent": {
-        "seeking_advice": "seek_advice",
-        "advice": "seek_advice",
-        "solve": "problem_solving",
-        "solving": "problem_solving",
-        "validate": "validation",
-        "plan": "planning",
-        "reflect": "reflection",
-        "inquiry": "learning",
-        "statement": "reflection",
-        "expressive": "reflection",
-        "조언": "seek_advice",
-        "문제해결": "problem_solving",
-        "해결": "problem_solving",
-        "학습": "learning",
-        "배움": "learning",
-        "검증": "validation",
-        "확인": "validation",
-        "계획": "planning",
-        "성찰": "reflection",
-        "회고": "reflection",
-    },
-}
+# Aliases per part (older intent names, Korean words): core/persona/data/aliases.json.
+ALIASES: dict[Part, dict[str, str]] = load_data("aliases.json")
 
 _SPLIT = re.compile(r"([-_\s]+)")
 # Separator runs at either edge of the (trimmed) key, and what lies between them.

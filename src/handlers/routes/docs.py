@@ -12,11 +12,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from handlers.common.responses import docs_response, json_ok
+from handlers.schemas import OPENAPI_PATH, SWAGGER_PATH
 
 router = APIGatewayRouter()
-
-OPENAPI_PATH = "/v1/openapi.json"
-SWAGGER_PATH = "/v1/docs"
 
 
 # Described in the document by handlers.openapi_document, which cannot include this router
