@@ -3,14 +3,23 @@ chat, health and docs. Read-only access to the catalog. Only includes routers.""
 
 from __future__ import annotations
 
+from handlers import schemas
+from handlers.common import snapstart
 from handlers.common.app import create_resolver, lambda_entry
+from handlers.routes import chat as chat_routes
 from handlers.routes.chat import router as chat_router
+from handlers.routes.discovery import router as discovery_router
 from handlers.routes.docs import router as docs_router
+from handlers.routes.playground import router as playground_router
 from handlers.routes.public import router as public_router
 
 app = create_resolver()
 app.include_router(public_router)
 app.include_router(chat_router)
 app.include_router(docs_router)
+app.include_router(discovery_router)
+app.include_router(playground_router)
 
 lambda_handler = lambda_entry(app)
+# SnapStart: warm before the snapshot, renew connections after each restore (no-op elsewhere).
+snapstart.install(app, models=(schemas, chat_routes), renew=(chat_routes._idempotent_runner.cache_clear,))
