@@ -30,14 +30,20 @@ def openapi_json() -> str:
     from core.shared.settings import settings
     from handlers.common.app import create_resolver
     from handlers.routes.chat import router as chat_router
+    from handlers.routes.legacy_v1 import router as legacy_v1_router
+    from handlers.routes.legacy_v2 import router as legacy_v2_router
     from handlers.routes.persona_admin import router as admin_router
     from handlers.routes.public import router as public_router
+    from handlers.routes.route_batch import router as route_batch_router
     from handlers.schemas import OPENAPI_PATH
 
     docs = create_resolver()
     docs.include_router(public_router)
     docs.include_router(chat_router)
     docs.include_router(admin_router)
+    docs.include_router(route_batch_router)
+    docs.include_router(legacy_v1_router)  # deprecated: true
+    docs.include_router(legacy_v2_router)  # deprecated: true
 
     # The docs router serves this document, so it is described here rather than included.
     @docs.get(OPENAPI_PATH, summary="OpenAPI document", tags=["docs"])

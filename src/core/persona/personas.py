@@ -204,13 +204,42 @@ class Catalog(BaseModel):
         return self
 
     def model_post_init(self, context: Any, /) -> None:
-        self._by_name = {p.name: p for p in self.personas}
+        # Names are matched without regard to case (`lua` is Lua). Exact spellings first, then one
+        # entry per folded name, first in name order: should two spellings ever both be stored
+        # (two environments creating them at the same instant), lookups stay deterministic.
+        by_name = {p.name: p for p in self.personas}
+        for persona in sorted(self.personas, key=lambda p: p.name):
+            by_name.setdefault(persona.name.casefold(), persona)
+        self._by_name = by_name
 
     def enabled(self) -> list[Persona]:
         return [p for p in self.personas if p.enabled]
 
     def get(self, name: str) -> Persona | None:
-        return self._by_name.get(name)
+        """The persona of this name in any case (`lua`, `LUA` -> Lua), or None."""
+        return self._by_name.get(name) or self._by_name.get(name.casefold())
+
+    def require(self, name: str) -> Persona:
+        """The persona of this name in any case; NotFound naming the closest names otherwise."""
+        persona = self.get(name)
+        if persona is None:
+            from core.shared.errors import NotFound
+
+            shown = name[:64]
+            suggestions = self.closest_names(name)
+            hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+            raise NotFound(
+                f"persona {shown!r} does not exist{hint}", [{"name": shown, "suggestions": suggestions}]
+            )
+        return persona
+
+    def closest_names(self, name: str, limit: int = 3) -> list[str]:
+        """Up to `limit` stored names that look like `name` (case ignored), best first."""
+        import difflib
+
+        folded = {p.name.casefold(): p.name for p in self.personas}
+        matches = difflib.get_close_matches(name[:64].casefold(), list(folded), n=limit, cutoff=0.5)
+        return [folded[m] for m in matches]
 
 
 def capabilities(persona: Persona) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from typing import Any, Literal, get_args, get_origin
 
@@ -64,6 +65,9 @@ class Settings(BaseModel):
     llm_max_tokens: int = _var(1024, "reply length limit", API, ge=1)
     session_ttl_days: float = _var(30.0, "when stored turns expire", API, gt=0)
     trace_annotations: bool = _var(False, "X-Ray annotations through the X-Ray SDK", API)
+    legacy_sunset_date: date | None = _var(
+        None, "YYYY-MM-DD the old v1/v2 API stops answering: sent as its Sunset header", API
+    )
     target_function_version_arn: str | None = _var(
         None, "the ApiFunction version the traffic hooks smoke-test", HOOKS
     )
@@ -111,7 +115,7 @@ def _type_name(annotation: Any) -> str:
         return "one of " + ", ".join(str(a) for a in args)
     if args:  # X | None
         return _type_name(args[0])
-    return {str: "text", int: "integer", float: "number", bool: "true / false"}.get(
+    return {str: "text", int: "integer", float: "number", bool: "true / false", date: "YYYY-MM-DD"}.get(
         annotation, str(annotation)
     )
 

@@ -28,9 +28,21 @@ from handlers.common.tracing import traced_request
 
 # Requests whose server-side failure the RoutingFailures alarm watches (unless the model backend
 # failed: that is ModelFailures, which never rolls a deploy back).
-ROUTING_PATHS = frozenset({"/v1/route", "/v1/chat"})
+ROUTING_PATHS = frozenset(
+    {
+        "/v1/route",
+        "/v1/chat",
+        "/v1/route:batch",
+        "/api/persona/process",
+        "/api/v2/process",
+        "/api/v2/bulk-process",
+    }
+)
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# A last step on the finished response of a proxy event (the old-API dialect), inside the
+# request's metrics scope so that what it counts lands in the request's one EMF document.
+ResponseStep = Callable[[dict[str, Any], dict[str, Any]], None]
 
 
 class _RequestState:
@@ -148,7 +160,7 @@ def allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
     return methods
 
 
-def lambda_entry(app: APIGatewayRestResolver) -> Handler:
+def lambda_entry(app: APIGatewayRestResolver, step: ResponseStep | None = None) -> Handler:
     """Wrap a resolver into a Lambda handler: guard, resolve, and always finish with the envelope,
     headers, request metrics, correlation id and the cold-start metric."""
     dimensions_set = False
@@ -176,6 +188,11 @@ def lambda_entry(app: APIGatewayRestResolver) -> Handler:
         except Exception:
             logger.exception("unhandled error outside the resolver")
             response = error_response("INTERNAL", "internal error", request_id)
+        if step is not None and isinstance(event, dict):
+            try:
+                step(event, response)
+            except Exception:
+                logger.exception("response step failed")
         finish(response, request_id, version)
         status = response.get("statusCode", 500)
         metrics.add_metric(name="Requests", unit="Count", value=1)

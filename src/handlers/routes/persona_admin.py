@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from core.persona.personas import PERSONA_NAME_PATTERN, Persona, PersonaSpec
-from core.shared.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
+from core.shared.errors import Conflict, NotFound, PreconditionRequired, Unavailable, ValidationFailed
 from handlers.common.deps import catalog_cache
 from handlers.common.observability import logger
 from handlers.common.responses import json_ok
@@ -38,6 +38,20 @@ def parse_if_match(value: str | None) -> int | None:
             [{"field": "If-Match", "message": "not a version number"}],
         )
     return int(match.group(1))
+
+
+def canonical_name(name: str) -> str:
+    """The stored spelling of a persona named in any case (`lua` -> Lua), from a fresh read, or
+    `name` itself for a new persona. Names are case-insensitive identities: a write never creates
+    `lua` beside Lua, it addresses Lua (docs/legacy_api.md, "Persona names")."""
+    cache = catalog_cache()
+    cache.invalidate()
+    try:
+        existing = cache.get().catalog.get(name)
+    except Unavailable:
+        # No catalog yet (the first write creates it) or the store is down (the write will say so).
+        return name
+    return existing.name if existing is not None else name
 
 
 def _ensure_some_persona_stays_enabled(name: str, enabled_after: bool) -> None:
@@ -71,11 +85,12 @@ def _ensure_some_persona_stays_enabled(name: str, enabled_after: bool) -> None:
 )
 def put_persona(name: PersonaName, body: PersonaSpec, if_match: IfMatch = None) -> Response[Any]:
     expected = parse_if_match(if_match)
-    if body.name is not None and body.name != name:
+    if body.name is not None and body.name.casefold() != name.casefold():
         raise ValidationFailed(
             f"the body names persona {body.name!r} but the path names {name!r}",
             [{"field": "name", "message": "must match the path"}],
         )
+    name = canonical_name(name)
     persona = Persona.from_spec(name, body)
     _ensure_some_persona_stays_enabled(name, persona.enabled or expected is None)
     stored = catalog_cache().put_persona(persona, expected)
@@ -97,6 +112,7 @@ def put_persona(name: PersonaName, body: PersonaSpec, if_match: IfMatch = None) 
 )
 def delete_persona(name: PersonaName, if_match: IfMatch = None) -> Response[Any]:
     expected = parse_if_match(if_match)
+    name = canonical_name(name)
     cache = catalog_cache()
     if expected is None:
         cache.invalidate()

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from core.persona.resonance import parse_resonance_key, validate_resonance_key
-from core.shared.errors import InvalidResonanceKey, NotFound
+from core.shared.errors import InvalidResonanceKey
 from core.shared.settings import settings
 from handlers.common.app import json_error
 from handlers.common.deps import catalog_store, current_catalog
@@ -173,9 +173,8 @@ def list_personas() -> Response[Any]:
     tags=["personas"],
 )
 def get_persona(name: str) -> Response[Any]:
-    persona = current_catalog().catalog.get(name)
-    if persona is None:
-        raise NotFound(f"persona {name[:64]!r} does not exist")
+    # Any case finds the persona (`lua` -> Lua); an unknown name is 404 with the closest names.
+    persona = current_catalog().catalog.require(name)
     return json_ok(persona.representation(), headers={"ETag": f'"{persona.version}"'})
 
 
