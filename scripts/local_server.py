@@ -228,6 +228,10 @@ def json_logs() -> bool:
 def make_handler(app: App, quiet: bool) -> type[BaseHTTPRequestHandler]:
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive
+        # http.server writes the headers and the body in two sends: with Nagle's algorithm on, the
+        # body waits for the client's delayed ACK of the headers, ~40 ms per keep-alive request
+        # (measured with make load: 21 req/s on one connection instead of hundreds).
+        disable_nagle_algorithm = True
         server_version = "persona-router-local"
 
         def _serve(self) -> None:
