@@ -52,6 +52,110 @@ MIA = {
     },
 }
 
+V2 = "/api/v2/{proxy+}"
+
+# The replaced service's v1/v2 API (docs/legacy_api.md), as its clients call it.
+LEGACY_EVENTS: dict[str, tuple[str, str, str, str, dict[str, str] | None, dict[str, str], Any, int]] = {
+    "legacy_v1_process": (
+        "ApiFunction",
+        "POST",
+        "/api/persona/process",
+        "/api/persona/process",
+        None,
+        JSON,
+        {"user_input": "시험이 내일인데 하나도 모르겠어요", "resonance_key": "anxious-burst-seeking_advice"},
+        200,
+    ),
+    "legacy_v2_health": ("ApiFunction", "GET", "/api/v2/health", V2, {"proxy": "health"}, JSON, None, 200),
+    "legacy_v2_status": ("ApiFunction", "GET", "/api/v2/status", V2, {"proxy": "status"}, JSON, None, 200),
+    "legacy_v2_process": (
+        "ApiFunction",
+        "POST",
+        "/api/v2/process",
+        V2,
+        {"proxy": "process"},
+        JSON,
+        {
+            "user_input": "How should I structure this migration plan?",
+            "resonance_key": {"tone": "analytical", "pace": "medium", "intent": "inquiry"},
+            "context": {"user_id": "u-42", "session_id": "legacy-demo-1", "message_history": []},
+            "include_metadata": True,
+            "use_cache": True,
+        },
+        200,
+    ),
+    "legacy_v2_process_empty_input": (
+        "ApiFunction",
+        "POST",
+        "/api/v2/process",
+        V2,
+        {"proxy": "process"},
+        JSON,
+        {"user_input": "", "resonance_key": "calm-medium-learning"},
+        422,
+    ),
+    "legacy_v2_recommend": (
+        "ApiFunction",
+        "POST",
+        "/api/v2/recommend",
+        V2,
+        {"proxy": "recommend"},
+        JSON,
+        {"scenario": "팀 프로젝트 일정을 다시 계획하고 모두에게 알려야 해요"},
+        200,
+    ),
+    "legacy_v2_bulk_process": (
+        "ApiFunction",
+        "POST",
+        "/api/v2/bulk-process",
+        V2,
+        {"proxy": "bulk-process"},
+        JSON,
+        {
+            "requests": [
+                {
+                    "user_input": "I keep failing this test",
+                    "resonance_key": "frustrated-burst-seeking_advice",
+                },
+                {"user_input": "What is a monad?", "resonance_key": "curious-flowing-inquiry"},
+                {"user_input": "This one has a bad key", "resonance_key": "banana-burst-statement"},
+            ],
+            "parallel": True,
+        },
+        200,
+    ),
+    "legacy_v2_personas": (
+        "ApiFunction",
+        "GET",
+        "/api/v2/personas",
+        V2,
+        {"proxy": "personas"},
+        JSON,
+        None,
+        200,
+    ),
+    "legacy_v2_persona_lowercase": (
+        "ApiFunction",
+        "GET",
+        "/api/v2/personas/lua",
+        V2,
+        {"proxy": "personas/lua"},
+        JSON,
+        None,
+        200,
+    ),
+    "legacy_v2_cache_stats": (
+        "ApiFunction",
+        "GET",
+        "/api/v2/cache-stats",
+        V2,
+        {"proxy": "cache-stats"},
+        JSON,
+        None,
+        200,
+    ),
+}
+
 # name -> (function, method, path, resource, path parameters, headers, body, expected status)
 EVENTS: dict[str, tuple[str, str, str, str, dict[str, str] | None, dict[str, str], Any, int]] = {
     "route_valid": (
@@ -284,6 +388,34 @@ EVENTS: dict[str, tuple[str, str, str, str, dict[str, str] | None, dict[str, str
         None,
         204,
     ),
+    # Batch routing: order kept, a bad item fails alone; an empty batch is 422.
+    "route_batch": (
+        "ApiFunction",
+        "POST",
+        "/v1/route:batch",
+        "/v1/route:batch",
+        None,
+        JSON,
+        {
+            "items": [
+                {"resonance_key": "frustrated-burst-seek_advice"},
+                {"resonance_key": "Calm_Medium_Leanning"},
+                {"resonance_key": "banana-burst-seek_advice"},
+            ]
+        },
+        200,
+    ),
+    "route_batch_empty": (
+        "ApiFunction",
+        "POST",
+        "/v1/route:batch",
+        "/v1/route:batch",
+        None,
+        JSON,
+        {"items": []},
+        422,
+    ),
+    **LEGACY_EVENTS,
 }
 
 # Run by the traffic hooks against a new version: read-only, deterministic, fast, no model call.
