@@ -30,6 +30,7 @@ def openapi_json() -> str:
     from core.shared.settings import settings
     from handlers.common.app import create_resolver
     from handlers.routes.chat import router as chat_router
+    from handlers.routes.discovery import router as discovery_router
     from handlers.routes.legacy_v1 import router as legacy_v1_router
     from handlers.routes.legacy_v2 import router as legacy_v2_router
     from handlers.routes.persona_admin import router as admin_router
@@ -41,6 +42,7 @@ def openapi_json() -> str:
     docs.include_router(public_router)
     docs.include_router(chat_router)
     docs.include_router(admin_router)
+    docs.include_router(discovery_router)
     docs.include_router(route_batch_router)
     docs.include_router(legacy_v1_router)  # deprecated: true
     docs.include_router(legacy_v2_router)  # deprecated: true

@@ -26,20 +26,58 @@ class _Request(BaseModel):
 
 
 class RouteRequest(_Request):
+    # Examples make Swagger UI's "Try it out" send a body that works (Korean and English keys).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"resonance_key": "frustrated-burst-seek_advice"},
+                {"resonance_key": "좌절-burst-조언", "session_id": "demo-session-1"},
+                {"resonance_key": "Curious_Flowing_Learning", "on_invalid": "default"},
+            ]
+        }
+    )
+
     resonance_key: str = Field(description="`tone-pace-intent`, e.g. frustrated-burst-seek_advice")
     on_invalid: Literal["error", "default"] = "error"
     session_id: SessionId | None = None
 
 
 class ValidateRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"resonance_key": "Frustrated_Brust_Seeking-Advice"},
+                {"resonance_key": "차분-medium-학습"},
+            ]
+        }
+    )
+
     resonance_key: str
 
 
 class DetectRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"message": "배포가 또 실패했어요!! 어떻게 해야 하죠??"},
+                {"message": "I keep getting a timeout in production. How do I fix it?"},
+            ]
+        }
+    )
+
     message: str
 
 
 class RecommendRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"scenario": "팀원들과 다음 분기 출시 일정을 함께 정리하고 싶어요"},
+                {"scenario": "A customer is upset and wants a quick, kind answer"},
+            ]
+        }
+    )
+
     scenario: str = Field(min_length=1)
 
 
@@ -124,6 +162,28 @@ class ReadyResponse(_Doc):
     status: str
     catalog_version: int
     personas: int
+
+
+class VocabularyEntry(_Doc):
+    value: str
+    meaning: dict[str, str]
+    aliases: list[str]
+
+
+class VocabularyResponse(_Doc):
+    tones: list[VocabularyEntry]
+    paces: list[VocabularyEntry]
+    intents: list[VocabularyEntry]
+    defaults: dict[str, str]
+    key_format: str
+    combinations: int
+
+
+class LandingResponse(_Doc):
+    service: str
+    version: str
+    message: str
+    links: dict[str, str]
 
 
 class ErrorBody(_Doc):

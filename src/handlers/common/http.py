@@ -42,6 +42,14 @@ CSP_DOCS = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
     "img-src data:; connect-src 'self'; frame-ancestors 'none'"
 )
+# The playground (handlers/routes/playground.py) loads its script and style from its own
+# origin and calls only the API it was served from; no inline code at all.
+CSP_PLAYGROUND = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+# Pages that may keep their own, wider policy; every other response gets CSP_API.
+PAGE_POLICIES = frozenset({CSP_DOCS, CSP_PLAYGROUND})
 
 SECURITY_HEADERS: dict[str, str] = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
@@ -228,7 +236,7 @@ def _too_large(request_id: str) -> dict[str, Any]:
 def finish(response: dict[str, Any], request_id: str, version: str) -> dict[str, Any]:
     """Add the headers every response carries. Powertools answers REST events with
     multiValueHeaders; anything else it set under `headers` is folded in so the two never clash.
-    Only the docs page may keep its own, wider Content-Security-Policy."""
+    Only the pages in PAGE_POLICIES (docs, playground) keep their own Content-Security-Policy."""
     multi = response.get("multiValueHeaders")
     if not isinstance(multi, dict):
         multi = {}
@@ -237,11 +245,11 @@ def finish(response: dict[str, Any], request_id: str, version: str) -> dict[str,
     if isinstance(single, dict):
         for name, value in single.items():
             multi.setdefault(name, [value])
-    docs_csp = multi.get("Content-Security-Policy") == [CSP_DOCS]
+    page_csp = multi.get("Content-Security-Policy")
     for name, value in _SECURITY_ITEMS:
         multi[name] = [value]
-    if docs_csp:
-        multi["Content-Security-Policy"] = [CSP_DOCS]
+    if isinstance(page_csp, list) and len(page_csp) == 1 and page_csp[0] in PAGE_POLICIES:
+        multi["Content-Security-Policy"] = page_csp
     multi["X-Request-Id"] = [request_id]
     multi["X-Function-Version"] = [version]
     return response

@@ -32,7 +32,22 @@ IDEMPOTENCY_TTL_SECONDS = 3600
 
 
 class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        defer_build=True,
+        # Swagger UI's "Try it out" starts from the first example (Korean and English bodies).
+        json_schema_extra={
+            "examples": [
+                {"message": "요즘 일이 너무 많아서 지쳐요. 어떻게 하면 좋을까요?", "session_id": "demo-ko-1"},
+                {
+                    "message": "Can you help me plan the launch checklist for next week?",
+                    "resonance_key": "collaborative-flowing-planning",
+                    "locale": "en",
+                    "session_id": "demo-en-1",
+                },
+            ]
+        },
+    )
 
     message: str = Field(min_length=1, description="The user's message (at most 8,000 characters)")
     resonance_key: str | None = Field(default=None, description="Omit to infer it from the message")
