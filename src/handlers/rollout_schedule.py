@@ -2,7 +2,7 @@
 
 Every run first makes the `live` alias match each rollout's stored state (or notes that someone
 else moved it), then compares each baking candidate's metrics with the stable version's over the
-current stage and holds, advances, completes or rolls back (core.rollout_controller). A rollout
+current stage and holds, advances, completes or rolls back (core.release.rollout_controller). A rollout
 that fails does not stop the others; the run fails at the end so that the function's Errors
 metric shows it. Operators drive rollouts with `scripts/rollout.py`, which uses the same wiring.
 """
@@ -15,6 +15,8 @@ from core.shared.settings import settings
 from handlers.common.observability import logger, metrics
 
 if TYPE_CHECKING:
+    from core.release.notifications import Notifier
+    from core.release.release_ports import DeploymentWatch
     from core.release.rollout_controller import RolloutController
 
 
@@ -34,7 +36,31 @@ def build_controller(namespace: str | None, table: str | None = None) -> Rollout
         DynamoDBRolloutStore(table or _rollout_table()),
         LambdaAliasTraffic(),
         CloudWatchVersionStats(namespace=namespace, service=settings().powertools_service_name),
+        notifier=_notifier(),
+        deployments=_deployments(),
     )
+
+
+def _notifier() -> Notifier:
+    """SNS when the stack names a topic (RELEASE_TOPIC_ARN), else nothing is sent (local runs)."""
+    from core.release.notifications import NoNotifier
+
+    topic = settings().release_topic_arn
+    if not topic:
+        return NoNotifier()
+    from core.release.adapters.sns_notifier import SnsNotifier
+
+    return SnsNotifier(topic)
+
+
+def _deployments() -> DeploymentWatch | None:
+    """CodeDeploy's view of the API function's deployments, when the stack names its group."""
+    current = settings()
+    if not (current.deployment_application and current.deployment_group):
+        return None
+    from core.release.adapters.codedeploy_deployments import CodeDeployDeployments
+
+    return CodeDeployDeployments(current.deployment_application, current.deployment_group)
 
 
 def _rollout_table() -> str:

@@ -6,6 +6,12 @@ scripts/make_events.py), checks status codes, security headers and response shap
 reports Succeeded or Failed to CodeDeploy. None of the events calls the model. It calls nothing
 but lambda:Invoke on that version and codedeploy:PutLifecycleEventHookExecutionStatus.
 
+In `bake` release mode (RELEASE_MODE=bake) the pre-traffic hook, once the smoke tests pass,
+also starts the long bake of the new version on `live` at the plan's first share
+(core.release.deploy_release.begin_bake), and reports Failed when the deploy must be refused (a
+bake is active and no ReleaseOverride names it): the deploy then rolls back, and the reason is
+logged and published to the release topic (`deploy_refused`).
+
 It always reports — a crash or a timeout counts as Failed — because an unreported hook leaves
 the deployment waiting for an hour. A hook killed by its own Lambda timeout cannot report, so
 the smoke tests run against a deadline taken from the invocation's remaining time, less
@@ -197,6 +203,8 @@ def _hook(event: dict[str, Any], context: Any, phase: str) -> dict[str, str]:
         if not target:
             raise RuntimeError("TARGET_FUNCTION_VERSION_ARN is not set")
         problems = run_smoke_tests(lambda_client, target, deadline)
+        if not problems and phase == "pre-traffic" and settings().release_mode == "bake":
+            problems = start_bake(event, target)
         status = "Failed" if problems else "Succeeded"
         log = logger.error if problems else logger.info
         log(f"{phase} smoke tests", extra={"target": target, "status": status, "problems": problems})
@@ -209,6 +217,40 @@ def _hook(event: dict[str, Any], context: Any, phase: str) -> dict[str, str]:
             status=status,
         )
     return {"status": status}
+
+
+def start_bake(event: dict[str, Any], target: str) -> list[str]:
+    """Start the bake of the version under test on `live`; the refusal reason if the deploy must
+    not go on."""
+    from core.release.deploy_release import DeployRefused, begin_bake, parse_override, parse_plan, version_of
+    from handlers.rollout_schedule import build_controller
+
+    current = settings()
+    function_name = current.api_function_name
+    if not function_name:
+        return ["API_FUNCTION_NAME is not set (template.yaml sets it in bake mode)"]
+    controller = build_controller(current.metrics_namespace)
+    try:
+        rollout = begin_bake(
+            controller,
+            function_name,
+            version_of(target),
+            str(event["DeploymentId"]),
+            parse_plan(current.release_plan),
+            parse_override(current.release_override),
+        )
+    except DeployRefused as exc:
+        logger.error("deploy refused", extra={"reason": str(exc), "deployment": event.get("DeploymentId")})
+        return [str(exc)]
+    logger.info(
+        "bake started",
+        extra={
+            "candidate": rollout.candidate_version,
+            "stable": rollout.stable_version,
+            "weight": rollout.weight(),
+        },
+    )
+    return []
 
 
 @logger.inject_lambda_context(clear_state=True)

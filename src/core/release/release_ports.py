@@ -36,3 +36,9 @@ class TrafficControl(Protocol):
 class VersionMetrics(Protocol):
     def stats(self, function_name: str, alias: str, version: str, start: float, end: float) -> VersionStats:
         """Requests, errors, routing failures and p95 duration of one version in [start, end)."""
+
+
+class DeploymentWatch(Protocol):
+    def in_progress(self) -> list[str]:
+        """Ids of the CodeDeploy deployments of the function's deployment group that have not
+        ended (any of them may still move traffic)."""

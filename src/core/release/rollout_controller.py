@@ -21,7 +21,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from core.release.release_ports import RolloutStore, TrafficControl, VersionMetrics
+from core.release.notifications import (
+    NoNotifier,
+    Notification,
+    Notifier,
+    Transition,
+    deliver,
+    iso,
+    rollout_id,
+    transition_of,
+)
+from core.release.release_ports import DeploymentWatch, RolloutStore, TrafficControl, VersionMetrics
 from core.release.rollout_plan import (
     DEFAULT_PLAN,
     AliasShape,
@@ -63,11 +73,57 @@ class RolloutController:
         traffic: TrafficControl,
         metrics: VersionMetrics,
         clock: Callable[[], float] = time.time,
+        notifier: Notifier | None = None,
+        deployments: DeploymentWatch | None = None,
     ) -> None:
         self._store = store
         self._traffic = traffic
         self._metrics = metrics
         self._clock = clock
+        self._notifier: Notifier = notifier or NoNotifier()
+        self._deployments = deployments
+
+    def notify(
+        self,
+        transition: Transition,
+        rollout: Rollout | None,
+        reason: str,
+        function_name: str = "",
+        verdict: str | None = None,
+        deployment_id: str | None = None,
+    ) -> bool:
+        """Publish one transition (never raises; see core.release.notifications.deliver)."""
+        found = {}
+        if rollout is not None:
+            found = {
+                "function_name": rollout.function_name,
+                "rollout_id": rollout_id(rollout.function_name, rollout.started_at),
+                "stable_version": rollout.stable_version,
+                "candidate_version": rollout.candidate_version,
+                "stage": rollout.stage_index + 1,
+                "stage_weight": rollout.weight(),
+            }
+        message = Notification(
+            transition=transition,
+            **{"function_name": function_name, **found},
+            reason=reason,
+            verdict=verdict,
+            deployment_id=deployment_id,
+            at=iso(self._clock()),
+        )
+        return deliver(self._notifier, message)
+
+    def _announce(self, action: str, rollout: Rollout, reason: str, report: dict[str, object] | None) -> None:
+        transition = transition_of(action)
+        if transition is not None:
+            verdict = report.get("verdict") if isinstance(report, dict) else None
+            self.notify(transition, rollout, reason, verdict=str(verdict) if verdict is not None else None)
+
+    def deployments_in_progress(self, own_deployment: str | None = None) -> list[str]:
+        """CodeDeploy deployments still running, except `own_deployment` (the deploy that asks)."""
+        if self._deployments is None:
+            return []
+        return [d for d in self._deployments.in_progress() if d != own_deployment]
 
     def status(self, function_name: str) -> Rollout:
         rollout = self._store.get(function_name)
@@ -83,9 +139,17 @@ class RolloutController:
         alias: str = "live",
         plan: tuple[Stage, ...] = DEFAULT_PLAN,
         gates: Gates | None = None,
+        own_deployment: str | None = None,
     ) -> Rollout:
         """Start baking. A drifted or finished rollout of the function is replaced; an active one
-        is a conflict."""
+        is a conflict, and so is a CodeDeploy deployment still running (other than
+        `own_deployment`, the deploy whose hook starts this bake): it may be shifting traffic."""
+        busy = self.deployments_in_progress(own_deployment)
+        if busy:
+            raise Conflict(
+                f"CodeDeploy deployment(s) {', '.join(busy)} still running: wait until they end "
+                "(a shift in progress owns the traffic)"
+            )
         existing = self._store.get(function_name)
         if existing is not None and existing.active:
             raise Conflict(
@@ -108,7 +172,11 @@ class RolloutController:
         # The alias as found is the controller's to move (that is what starting means).
         rollout = rollout.model_copy(update={"owned_shapes": (shape,)})
         saved = self._store.save(rollout, existing.revision if existing else None)
-        return self._reconcile(saved)[0]
+        started = self._reconcile(saved)[0]
+        self._announce(
+            "start", started, f"{plan[0].weight:.0%} of {alias} to {candidate_version} against {stable}", None
+        )
+        return started
 
     def tick(self, function_name: str) -> Decision:
         """Reconcile the alias with the stored state, then evaluate the gates of a baking rollout."""
@@ -127,9 +195,10 @@ class RolloutController:
         decision = decide(rollout, now, candidate, stable)
         if decision.action != "hold":
             saved = self._store.save(apply(rollout, decision, now), rollout.revision)
-            _, drifted = self._reconcile(saved)
+            moved, drifted = self._reconcile(saved)
             if drifted is not None:
                 return drifted
+            self._announce(decision.action, moved, decision.reason, decision.report)
         return decision
 
     def tick_all(self) -> TickSummary:
@@ -150,21 +219,31 @@ class RolloutController:
             except Exception as exc:
                 log.exception("rollout tick failed", extra={"function": name})
                 summary.failures[name] = f"{type(exc).__name__}: {exc}"
+                self.notify("controller_error", rollout, summary.failures[name])
         return summary
 
     def act(self, function_name: str, action: str, reason: str = "", force: bool = False) -> Rollout:
         """An operator action. Refused while the alias is in a shape the controller did not set,
-        unless `force`: then the alias is overwritten with the rollout's weights."""
+        unless `force`: then the alias is overwritten with the rollout's weights. `force` never
+        overrides a CodeDeploy deployment still running: that shift owns the traffic."""
         rollout = self.status(function_name)
+        if force:
+            busy = self.deployments_in_progress()
+            if busy:
+                raise Conflict(
+                    f"CodeDeploy deployment(s) {', '.join(busy)} still running: --force does not "
+                    "override a shift in progress; wait until it ends"
+                )
         now = self._clock()
         report = self._report(rollout, now) if wants_report(rollout, action) else None
-        updated, _ = operator_action(rollout, action, now, reason, report)
+        updated, decided = operator_action(rollout, action, now, reason, report)
         shape, _ = self._traffic.current(function_name, rollout.alias)
         if not rollout.owns(shape):
             if not force:
                 found = drift(rollout, shape)
                 if rollout.status != "drifted":
-                    self._store.save(apply(rollout, found, now), rollout.revision)
+                    marked = self._store.save(apply(rollout, found, now), rollout.revision)
+                    self.notify("drifted", marked, found.reason)
                 raise Conflict(found.reason)
             updated = updated.model_copy(
                 update={
@@ -178,7 +257,12 @@ class RolloutController:
                 }
             )
         saved = self._store.save(updated, rollout.revision)
-        return self._reconcile(saved)[0]
+        done = self._reconcile(saved)[0]
+        # pause and resume change no weight (their decision is a hold): announce the action itself.
+        self._announce(
+            decided.action if action in ("promote", "rollback") else action, done, decided.reason, report
+        )
+        return done
 
     def _report(self, rollout: Rollout, now: float) -> dict[str, object]:
         window = (rollout.stage_started_at, now)
@@ -218,4 +302,6 @@ class RolloutController:
         log.warning(
             "rollout alias drifted", extra={"function": rollout.function_name, "reason": decision.reason}
         )
-        return self._store.save(apply(rollout, decision, self._clock()), rollout.revision), decision
+        saved = self._store.save(apply(rollout, decision, self._clock()), rollout.revision)
+        self.notify("drifted", saved, decision.reason)
+        return saved, decision

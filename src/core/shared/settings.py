@@ -56,7 +56,7 @@ class Settings(BaseModel):
     catalog_table: str | None = _var(None, "DynamoDB table of the persona catalog", API, ADMIN, SEED)
     sessions_table: str | None = _var(None, "DynamoDB table of chat sessions (none: no history)", API)
     idempotency_table: str | None = _var(None, "DynamoDB table of chat Idempotency-Key records", API)
-    rollout_table: str | None = _var(None, "DynamoDB table of long-bake rollouts", ROLLOUTS)
+    rollout_table: str | None = _var(None, "DynamoDB table of long-bake rollouts", ROLLOUTS, HOOKS)
     catalog_cache_ttl_seconds: float = _var(
         10.0, "how long a warm function trusts its cached catalog", API, ADMIN, ge=0
     )
@@ -70,6 +70,31 @@ class Settings(BaseModel):
     )
     target_function_version_arn: str | None = _var(
         None, "the ApiFunction version the traffic hooks smoke-test", HOOKS
+    )
+    release_mode: Literal["canary", "bake"] = _var(
+        "canary",
+        "`bake`: a deploy shifts the `deployed` alias and the pre-traffic hook starts a long bake on "
+        "`live`; `canary`: the deploy shifts `live` itself",
+        HOOKS,
+    )
+    release_plan: str = _var(
+        "5:168,50:336:ab,100:0", "the plan a deploy's bake follows (PERCENT:HOURS[:ab],...)", HOOKS
+    )
+    release_override: str = _var(
+        "none",
+        "`rollback:<version>` or `promote:<version>`: end that active bake before this deploy starts its own",
+        HOOKS,
+        pattern=r"^(none|(rollback|promote):[0-9]+)$",
+    )
+    api_function_name: str | None = _var(None, "the function whose `live` alias bakes", HOOKS)
+    release_topic_arn: str | None = _var(
+        None, "SNS topic of release notifications (none: not sent)", HOOKS, ROLLOUTS
+    )
+    deployment_application: str | None = _var(
+        None, "CodeDeploy application of the API function's deploys", HOOKS, ROLLOUTS
+    )
+    deployment_group: str | None = _var(
+        None, "CodeDeploy deployment group of the API function", HOOKS, ROLLOUTS
     )
     aws_lambda_function_version: str = _var(
         "$LATEST", "set by Lambda: the running version (metrics dimension)", API, ADMIN
