@@ -195,6 +195,7 @@ class Catalog(BaseModel):
     config: CatalogConfig = Field(default_factory=CatalogConfig)
     personas: tuple[Persona, ...]
     _by_name: dict[str, Persona] = PrivateAttr(default_factory=dict)
+    _by_folded_name: dict[str, Persona] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Catalog:
@@ -207,17 +208,18 @@ class Catalog(BaseModel):
         # Names are matched without regard to case (`lua` is Lua). Exact spellings first, then one
         # entry per folded name, first in name order: should two spellings ever both be stored
         # (two environments creating them at the same instant), lookups stay deterministic.
-        by_name = {p.name: p for p in self.personas}
+        self._by_name = {p.name: p for p in self.personas}
+        folded: dict[str, Persona] = {}
         for persona in sorted(self.personas, key=lambda p: p.name):
-            by_name.setdefault(persona.name.casefold(), persona)
-        self._by_name = by_name
+            folded.setdefault(persona.name.casefold(), persona)
+        self._by_folded_name = folded
 
     def enabled(self) -> list[Persona]:
         return [p for p in self.personas if p.enabled]
 
     def get(self, name: str) -> Persona | None:
         """The persona of this name in any case (`lua`, `LUA` -> Lua), or None."""
-        return self._by_name.get(name) or self._by_name.get(name.casefold())
+        return self._by_name.get(name) or self._by_folded_name.get(name.casefold())
 
     def require(self, name: str) -> Persona:
         """The persona of this name in any case; NotFound naming the closest names otherwise."""
