@@ -28,7 +28,7 @@ LOCAL_DATA := .local/dynamodb
 PIP_LINES := awk '/^Collecting / {n++; printf "    [%d] %s\n", n, $$2; fflush()} /ERROR|error:/ {print; fflush()}'
 
 .PHONY: help doctor venv test unit integration e2e lint typecheck template security run reset-local \
-	invoke build validate bench load java clean
+	invoke build validate bench load java chromium screenshots clean
 
 help: ## list the targets, one line each (the default goal)
 	@echo "Persona Router: make run (serve locally), make test (everything CI runs). All targets:"
@@ -62,6 +62,15 @@ java: ## install Java 17 for DynamoDB Local with apt when missing (needs root)
 	    apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; \
 	  else echo "Java 17 is needed for DynamoDB Local: sudo apt-get install openjdk-17-jre-headless"; exit 1; fi; }
 
+# The browser tests drive Debian's chromium through Playwright (executable_path); no browser is
+# ever downloaded. fonts-nanum renders the Korean text of the playground and its screenshot.
+chromium: ## install Debian's chromium (and a Korean font) for the browser tests when missing (needs root)
+	@command -v /usr/bin/chromium >/dev/null && fc-list 2>/dev/null | grep -qi nanum || { \
+	  if [ "$$(id -u)" = 0 ]; then echo "==> installing chromium and fonts-nanum with apt (about 60 s)"; \
+	    apt-get update -qq && apt-get install -y -qq chromium fonts-nanum; \
+	  else echo "The browser tests need Chromium: sudo apt-get install chromium fonts-nanum"; \
+	    echo "  (without it they are skipped locally, and fail in CI)"; fi; }
+
 $(SAM): | venv
 	@echo "==> installing SAM CLI $(SAM_VERSION) into $(SAM_VENV) (first time only, about 95 s)"
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
@@ -87,9 +96,15 @@ unit: venv ## unit tests only
 integration: venv ## integration tests (moto) only
 	$(PY) -m pytest tests/integration -q
 
-e2e: venv $(NODE_STAMP) java ## end-to-end tests against DynamoDB Local and the local server
+e2e: venv $(NODE_STAMP) java chromium ## end-to-end tests against DynamoDB Local and the local server
 	@echo "==> end-to-end tests: each module starts DynamoDB Local and a server (about 2-3 min)"
 	$(PY) -m pytest tests/e2e -q
+
+screenshots: venv $(NODE_STAMP) java chromium ## rewrite docs/playground.png and docs/release-report.png from the browser tests
+	@echo "==> screenshots from the browser tests (DynamoDB Local, the local server, headless Chromium)"
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q -p no:randomly tests/e2e/test_playground.py tests/e2e/test_playground_release.py \
+	  -k "screenshot or release_page"
+	$(PY) -m pytest -q tests/e2e/test_playground_release.py -k readme_screenshots
 
 template: venv ## cfn-lint and the template tests
 	$(VENV)/bin/cfn-lint template.yaml
@@ -103,7 +118,7 @@ security: venv $(CHECKOV_VENV)/bin/checkov ## checkov on the SAM-translated temp
 	@echo "==> checkov on the SAM-translated template (about 1-3 min, silent until it reports)"
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f .aws-sam-translated.json
 
-test: doctor venv lint typecheck $(NODE_STAMP) java security ## everything CI runs: lint, types, checkov, cfn-lint, all tests
+test: doctor venv lint typecheck $(NODE_STAMP) java chromium security ## everything CI runs: lint, types, checkov, cfn-lint, all tests
 	@echo "==> cfn-lint on template.yaml"
 	$(VENV)/bin/cfn-lint template.yaml
 	@echo "==> pytest: unit, integration, e2e, template, tooling (about 4-6 min; random order, seed printed first)"

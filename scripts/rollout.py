@@ -125,7 +125,10 @@ def _parser() -> argparse.ArgumentParser:
     begin.add_argument("--plan", help="e.g. 5:168,50:336:ab,100:0 (percent:hours[:ab])")
     begin.add_argument("--min-requests", type=int, default=Gates().min_requests)
     begin.add_argument("--min-gate-requests", type=int, default=Gates().min_gate_requests)
-    commands.add_parser("status")
+    status = commands.add_parser("status")
+    status.add_argument(
+        "--html", metavar="FILE", help="also write the rollout as one self-contained HTML page (release view)"
+    )
     commands.add_parser(
         "tick", help="reconcile the alias and evaluate the gates now, as the scheduled run does"
     )
@@ -194,6 +197,13 @@ def _run(options: argparse.Namespace) -> int:
         force = getattr(options, "force", False)
         rollout = controller.act(options.function, options.command, options.reason, force)
     print(describe(rollout))
+    if getattr(options, "html", None):
+        root = str(Path(__file__).resolve().parent.parent)
+        if root not in sys.path:  # run as `python scripts/rollout.py`
+            sys.path.insert(0, root)
+        from scripts.release_report import write_html
+
+        print(f"release page: {write_html(rollout.model_dump(mode='json'), options.html)}")
     return OK
 
 

@@ -22,6 +22,7 @@ from scripts.dynamodb_local import (
     seed_catalog,
     stop_process,
 )
+from tests.e2e.chromium import browser  # noqa: F401  (one headless Chromium per session)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.e2e.chromium import DOCS, UPDATE_SCREENSHOTS, browser, png_size  # noqa: F401
+from tests.e2e.chromium import DOCS, UPDATE_SCREENSHOTS, png_size
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -39,7 +39,7 @@ class PageWatch:
 
 
 @pytest.fixture
-def opened(browser: Any, base_url: str) -> Iterator[tuple[Any, PageWatch]]:  # noqa: F811
+def opened(browser: Any, base_url: str) -> Iterator[tuple[Any, PageWatch]]:
     context = browser.new_context(
         viewport={"width": 375, "height": 900}, extra_http_headers={"Accept-Language": "en-US,en;q=0.9"}
     )
@@ -202,7 +202,7 @@ def test_catalog_cards_language_toggle_and_narrow_layout(
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
 
 
-def test_korean_accept_language_serves_korean(browser: Any, base_url: str) -> None:  # noqa: F811
+def test_korean_accept_language_serves_korean(browser: Any, base_url: str) -> None:
     context = browser.new_context(extra_http_headers={"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"})
     try:
         page = context.new_page()
@@ -217,9 +217,9 @@ def test_korean_accept_language_serves_korean(browser: Any, base_url: str) -> No
 def test_screenshot_of_the_playground(opened: Any, tmp_path: Any) -> None:
     """docs/playground.png: rewritten by `make screenshots` (UPDATE_SCREENSHOTS=1)."""
     page, _ = opened
-    page.set_viewport_size({"width": 1100, "height": 900})
+    page.set_viewport_size({"width": 1100, "height": 1350})
     _route_message(page, KOREAN)
     target = DOCS / "playground.png" if UPDATE_SCREENSHOTS else tmp_path / "playground.png"
     page.screenshot(path=str(target), full_page=False)
     width, height = png_size(target.read_bytes())
-    assert (width, height) == (1100, 900)
+    assert (width, height) == (1100, 1350)
