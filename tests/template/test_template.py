@@ -25,6 +25,10 @@ pytestmark = pytest.mark.template
 ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("dev", "staging", "prod")
 API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
+DEPLOYMENT_GROUP_ARN = (
+    "arn:${AWS::Partition}:codedeploy:${AWS::Region}:${AWS::AccountId}:deploymentgroup:"
+    "${ServerlessDeploymentApplication}/${ApiFunctionDeploymentGroup}"
+)
 DEPLOY_ALARMS = {
     "ApiNewVersionErrorsAlarm",
     "ApiNewVersionLatencyAlarm",
@@ -572,6 +576,11 @@ def test_the_rollout_controller_moves_only_the_live_alias_and_runs_one_at_a_time
         ("lambda:GetAlias", live_alias),
         ("lambda:UpdateAlias", live_alias),
         ("cloudwatch:GetMetricData", '"*"'),  # no resource-level permissions exist for it
+        # Release notifications and the CodeDeploy check (tests/template/test_release_template.py).
+        ("codedeploy:ListDeployments", json.dumps({"Fn::Sub": DEPLOYMENT_GROUP_ARN})),
+        ("sns:Publish", json.dumps({"Ref": "AlarmTopic"})),
+        ("kms:GenerateDataKey", json.dumps({"Fn::GetAtt": ["AlarmTopicKey", "Arn"]})),
+        ("kms:Decrypt", json.dumps({"Fn::GetAtt": ["AlarmTopicKey", "Arn"]})),
     }
     role = prod["RolloutControllerFunctionRole"]["Properties"]
     assert sorted(role["ManagedPolicyArns"]) == [
