@@ -1,8 +1,9 @@
 """Long-bake rollouts (SPEC section 6): a new Lambda version moves through a staged plan on the
 weighted `live` alias over weeks, gated by its metrics against the stable version's.
 
-Pure logic: the state of a rollout, the gate evaluation and the decision of what to do next.
-The controller (core/rollout_controller.py) applies decisions through ports, so everything here
+Pure logic: the state of a rollout and the decision of what to do next from the gates' running
+evidence (core.release.release_gates, statistics in core.release.sequential_stats). The
+controller (core.release.rollout_controller) applies decisions through ports, so everything here
 is testable without AWS.
 
 The stored state is the source of truth. Every state names the alias shape it expects
@@ -14,19 +15,35 @@ deploy, a hand edit): that is drift, and the controller leaves the alias alone.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from core.release import ab_report as ab
+from core.release.release_gates import Evaluation, Evidence, Gates, VersionStats
 from core.shared.errors import Conflict, ValidationFailed
+
+__all__ = ["Evaluation", "Evidence", "Gates", "VersionStats"]  # re-exported for ports and adapters
 
 HOUR = 3600.0
 
-Status = Literal["baking", "paused", "drifted", "completed", "rolled_back"]
-Action = Literal["hold", "advance", "complete", "rollback", "drift"]
+Status = Literal["baking", "paused", "waiting_approval", "drifted", "completed", "rolled_back"]
+Action = Literal["hold", "advance", "complete", "rollback", "drift", "wait_approval", "pause"]
+# What a notification names (SNS messages map these): one per state change of a rollout.
+Transition = Literal[
+    "started",
+    "advanced",
+    "waiting_for_approval",
+    "approved",
+    "paused",
+    "resumed",
+    "inconclusive_too_long",
+    "rolled_back",
+    "completed",
+    "drifted",
+]
 FINISHED: tuple[Status, ...] = ("completed", "rolled_back")
-OPERATOR_ACTIONS = ("pause", "resume", "promote", "rollback")
+OPERATOR_ACTIONS = ("pause", "resume", "promote", "rollback", "approve")
 
 
 class Stage(BaseModel):
@@ -35,57 +52,16 @@ class Stage(BaseModel):
     weight: float = Field(gt=0, le=1, description="Share of traffic on the candidate during the stage")
     bake_hours: float = Field(ge=0, le=24 * 90)
     ab_report: bool = Field(default=False, description="Attach a candidate-vs-stable report when it ends")
+    approval_required: bool = Field(
+        default=False, description="Entering this stage waits for an operator `approve` (waiting_approval)"
+    )
 
 
 DEFAULT_PLAN: tuple[Stage, ...] = (
     Stage(weight=0.05, bake_hours=7 * 24),
     Stage(weight=0.5, bake_hours=14 * 24, ab_report=True),
-    Stage(weight=1.0, bake_hours=0),
+    Stage(weight=1.0, bake_hours=0, approval_required=True),
 )
-
-
-class Gates(BaseModel):
-    """Limits the candidate must stay within, absolute and relative to the stable version."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    min_requests: int = Field(
-        default=500,
-        ge=0,
-        description="Candidate requests a stage needs before it may advance (never fewer than "
-        "min_gate_requests, so no stage advances unjudged)",
-    )
-    min_gate_requests: int = Field(
-        default=100,
-        ge=1,
-        description="Sample below which gates are not judged: absolute gates need it on the candidate, "
-        "relative gates on both versions",
-    )
-    max_error_rate: float = Field(default=0.02, ge=0, le=1)
-    max_error_rate_increase: float = Field(default=0.005, ge=0, le=1)
-    max_p95_ratio: float = Field(default=1.25, ge=1)
-    max_routing_failure_rate: float = Field(default=0.001, ge=0, le=1)
-
-
-class VersionStats(BaseModel):
-    """What one version did during a window: Lambda invocations and errors, p95 duration, and the
-    service's own routing failures."""
-
-    model_config = ConfigDict(frozen=True)
-
-    version: str
-    requests: int = Field(ge=0)
-    errors: int = Field(ge=0)
-    routing_failures: int = Field(default=0, ge=0)
-    p95_ms: float | None = None
-
-    @property
-    def error_rate(self) -> float:
-        return self.errors / self.requests if self.requests else 0.0
-
-    @property
-    def routing_failure_rate(self) -> float:
-        return self.routing_failures / self.requests if self.requests else 0.0
 
 
 class AliasShape(BaseModel):
@@ -150,6 +126,7 @@ class Rollout(BaseModel):
     reason: str = ""
     history: tuple[Event, ...] = ()
     reports: tuple[dict[str, object], ...] = ()
+    evidence: Evidence = Evidence()
     owned_shapes: tuple[AliasShape, ...] = Field(
         default=(),
         description="Alias shapes the controller may have left on the alias since it last confirmed "
@@ -184,7 +161,7 @@ class Rollout(BaseModel):
     @property
     def active(self) -> bool:
         """In progress: a second rollout of the function may not start."""
-        return self.status in ("baking", "paused")
+        return self.status in ("baking", "paused", "waiting_approval")
 
     @property
     def finished(self) -> bool:
@@ -223,6 +200,13 @@ class Decision(BaseModel):
     reason: str
     weight: float = Field(ge=0, le=1, description="The candidate's share after the decision")
     report: dict[str, object] | None = None
+    transition: Transition | None = Field(default=None, description="The state change, None for a hold")
+    evaluation: Evaluation | None = None
+
+    @property
+    def wants_report(self) -> bool:
+        """An A/B stage that ends by this decision gets its report (the controller attaches it)."""
+        return self.action in ("advance", "complete", "wait_approval")
 
 
 def start(
@@ -244,6 +228,7 @@ def start(
             gates=gates or Gates(),
             stage_started_at=now,
             started_at=now,
+            evidence=Evidence(evaluated_until=now),
             history=(Event(at=now, action="start", detail=f"{plan[0].weight:.0%} to {candidate_version}"),),
         )
     except ValidationError as exc:
@@ -251,126 +236,127 @@ def start(
         raise ValidationFailed(f"invalid rollout: {problems}") from exc
 
 
-def judged(gates: Gates, candidate: VersionStats, stable: VersionStats) -> tuple[bool, bool]:
-    """Whether the absolute and the relative gates have samples large enough to be judged."""
-    absolute = candidate.requests >= gates.min_gate_requests
-    return absolute, absolute and stable.requests >= gates.min_gate_requests
-
-
-def violations(rollout: Rollout, candidate: VersionStats, stable: VersionStats) -> list[str]:
-    """Every gate the candidate breaks. A handful of requests says nothing (1 error in 2 requests
-    is not a 50% error rate worth a rollback): absolute gates wait for min_gate_requests on the
-    candidate, relative gates for min_gate_requests on both versions (at 100% the stable version
-    serves nothing, so only absolute gates apply)."""
-    gates = rollout.gates
-    absolute, relative = judged(gates, candidate, stable)
-    found: list[str] = []
-    if absolute and candidate.error_rate > gates.max_error_rate:
-        found.append(f"error rate {candidate.error_rate:.2%} > {gates.max_error_rate:.2%}")
-    if relative and candidate.error_rate > stable.error_rate + gates.max_error_rate_increase:
-        found.append(
-            f"error rate {candidate.error_rate:.2%} exceeds stable {stable.error_rate:.2%} "
-            f"by more than {gates.max_error_rate_increase:.2%}"
-        )
-    if absolute and candidate.routing_failure_rate > gates.max_routing_failure_rate:
-        found.append(
-            f"routing failure rate {candidate.routing_failure_rate:.3%} "
-            f"> {gates.max_routing_failure_rate:.3%}"
-        )
-    if (
-        relative
-        and candidate.p95_ms is not None
-        and stable.p95_ms is not None
-        and stable.p95_ms > 0
-        and candidate.p95_ms > stable.p95_ms * gates.max_p95_ratio
-    ):
-        found.append(
-            f"p95 {candidate.p95_ms:.0f} ms > {gates.max_p95_ratio:.2f} x stable {stable.p95_ms:.0f} ms"
-        )
-    return found
-
-
-def _iso(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def ab_report(
     rollout: Rollout, now: float, candidate: VersionStats, stable: VersionStats, ended_by: str
 ) -> dict[str, object]:
-    """Candidate against stable over the stage that ends now, readable on its own: which stage,
-    which window, both versions' numbers, and the gate limits they were held to."""
-
-    def side(stats: VersionStats) -> dict[str, object]:
-        return {
-            "version": stats.version,
-            "requests": stats.requests,
-            "errors": stats.errors,
-            "error_rate": round(stats.error_rate, 6),
-            "routing_failures": stats.routing_failures,
-            "routing_failure_rate": round(stats.routing_failure_rate, 6),
-            "p95_ms": stats.p95_ms,
-        }
-
-    ratio = (
-        round(candidate.p95_ms / stable.p95_ms, 3) if candidate.p95_ms is not None and stable.p95_ms else None
+    """Candidate against stable over the stage that ends now (core.release.ab_report)."""
+    return ab.build(
+        stage_number=rollout.stage_index + 1,
+        stage_weight=rollout.stage.weight,
+        ended_by=ended_by,
+        window_start=rollout.stage_started_at,
+        window_end=now,
+        candidate=candidate,
+        stable=stable,
+        evidence=rollout.evidence,
+        gates=rollout.gates,
     )
-    absolute, relative = judged(rollout.gates, candidate, stable)
-    return {
-        "stage": rollout.stage_index + 1,
-        "stage_weight": rollout.stage.weight,
-        "ended_by": ended_by,
-        "window_start": _iso(rollout.stage_started_at),
-        "window_end": _iso(now),
-        "window_hours": round((now - rollout.stage_started_at) / HOUR, 2),
-        "candidate": side(candidate),
-        "stable": side(stable),
-        "error_rate_delta": round(candidate.error_rate - stable.error_rate, 6),
-        "p95_ratio": ratio,
-        "gates": rollout.gates.model_dump(),
-        "gates_judged": {"absolute": absolute, "relative": relative},
-        "violations": violations(rollout, candidate, stable),
-    }
 
 
-def decide(rollout: Rollout, now: float, candidate: VersionStats, stable: VersionStats) -> Decision:
-    """What the controller should do now, from the stage's metrics so far."""
+def _waited_too_long(rollout: Rollout, elapsed: float, what: str) -> Decision:
+    """A stage past its bake time still lacking `what`: hold, and pause once max_wait_hours ran out."""
+    gates, stage = rollout.gates, rollout.stage
+    if elapsed >= (stage.bake_hours + gates.max_wait_hours) * HOUR:
+        return Decision(
+            action="pause",
+            reason=f"stage {rollout.stage_index + 1} still lacks {what} {gates.max_wait_hours:g} h after "
+            "its bake time: resume to keep waiting, promote or roll back",
+            weight=rollout.weight(),
+            transition="inconclusive_too_long",
+            evaluation=rollout.evidence.last,
+        )
+    return Decision(
+        action="hold",
+        reason=f"bake time over, waiting for {what}",
+        weight=rollout.weight(),
+        evaluation=rollout.evidence.last,
+    )
+
+
+def decide(rollout: Rollout, now: float) -> Decision:
+    """What the controller should do now, from the evidence as of the latest evaluation (the
+    controller folds each window into `rollout.evidence` first, release_gates.evaluate)."""
     current = rollout.weight()
     if rollout.status != "baking":
         return Decision(action="hold", reason=f"rollout is {rollout.status}", weight=current)
-    broken = violations(rollout, candidate, stable)
-    if broken:
-        return Decision(action="rollback", reason="; ".join(broken), weight=0.0)
-    gates = rollout.gates
-    stage = rollout.stage
+    gates, stage, evidence = rollout.gates, rollout.stage, rollout.evidence
+    last = evidence.last
+    if last is not None and last.immediate:
+        return Decision(
+            action="rollback",
+            reason="; ".join(last.reasons),
+            weight=0.0,
+            transition="rolled_back",
+            evaluation=last,
+        )
+    if last is not None and evidence.consecutive_fails >= gates.failure_limit:
+        return Decision(
+            action="rollback",
+            reason=f"{evidence.consecutive_fails} failing evaluations in a row: " + "; ".join(last.reasons),
+            weight=0.0,
+            transition="rolled_back",
+            evaluation=last,
+        )
+    if evidence.consecutive_errors >= gates.consecutive_error_limit:
+        return Decision(
+            action="pause",
+            reason=f"metrics unavailable {evidence.consecutive_errors} times in a row"
+            + (f": {last.reasons[0]}" if last and last.reasons else ""),
+            weight=current,
+            transition="paused",
+            evaluation=last,
+        )
+    if last is not None and last.outcome == "fail":
+        return Decision(
+            action="hold",
+            reason=f"failing ({evidence.consecutive_fails}/{gates.failure_limit}): "
+            + "; ".join(last.reasons),
+            weight=current,
+            evaluation=last,
+        )
     elapsed = now - rollout.stage_started_at
     if elapsed < stage.bake_hours * HOUR:
         left = (stage.bake_hours * HOUR - elapsed) / HOUR
-        waiting = (
-            f"; gates wait for {gates.min_gate_requests} requests (candidate has {candidate.requests})"
-            if candidate.requests < gates.min_gate_requests
-            else ""
-        )
-        return Decision(
-            action="hold", reason=f"baking at {stage.weight:.0%}, {left:.1f} h left{waiting}", weight=current
-        )
-    needed = max(gates.min_requests, gates.min_gate_requests)
-    if candidate.requests < needed and stage.weight < 1.0:
+        outcome = last.outcome if last else "not evaluated yet"
         return Decision(
             action="hold",
-            reason=f"only {candidate.requests} requests on the candidate, {needed} needed",
+            reason=f"baking at {stage.weight:.0%}, {left:.1f} h left, {outcome}",
             weight=current,
+            evaluation=last,
         )
-    report = ab_report(rollout, now, candidate, stable, "advance") if stage.ab_report else None
+    if evidence.stage.candidate_requests < gates.min_requests:
+        return _waited_too_long(
+            rollout,
+            elapsed,
+            f"{gates.min_requests} candidate requests (has {evidence.stage.candidate_requests})",
+        )
+    if gates.require_pass and stage.weight < 1.0 and (last is None or last.outcome != "pass"):
+        return _waited_too_long(rollout, elapsed, "a passing error test")
+    verdict = last.outcome if last else "inconclusive"
     if rollout.stage_index + 1 >= len(rollout.plan):
         return Decision(
-            action="complete", reason="every stage baked within its gates", weight=1.0, report=report
+            action="complete",
+            reason=f"every stage baked within its gates ({verdict})",
+            weight=1.0,
+            transition="completed",
+            evaluation=last,
         )
     following = rollout.plan[rollout.stage_index + 1]
+    if following.approval_required:
+        return Decision(
+            action="wait_approval",
+            reason=f"stage {rollout.stage_index + 1} baked within its gates ({verdict}); "
+            f"{following.weight:.0%} waits for approve",
+            weight=current,
+            transition="waiting_for_approval",
+            evaluation=last,
+        )
     return Decision(
         action="advance",
-        reason=f"stage {rollout.stage_index + 1} baked within its gates",
+        reason=f"stage {rollout.stage_index + 1} baked within its gates ({verdict})",
         weight=following.weight,
-        report=report,
+        transition="advanced",
+        evaluation=last,
     )
 
 
@@ -387,6 +373,7 @@ def drift(rollout: Rollout, found: AliasShape) -> Decision:
         reason=f"alias {rollout.alias} was changed outside the controller: it serves {found.describe()}, "
         f"the rollout expects {rollout.expected_shape().describe()}; {then}",
         weight=found.share(rollout.candidate_version),
+        transition="drifted",
     )
 
 
@@ -409,7 +396,16 @@ def apply(rollout: Rollout, decision: Decision, now: float) -> Rollout:
         "reason": decision.reason,
     }
     if decision.action == "advance":
-        changes.update(stage_index=rollout.stage_index + 1, stage_started_at=now)
+        changes.update(
+            status="baking",
+            stage_index=rollout.stage_index + 1,
+            stage_started_at=now,
+            evidence=rollout.evidence.for_new_stage(),
+        )
+    elif decision.action == "wait_approval":
+        changes.update(status="waiting_approval")
+    elif decision.action == "pause":
+        changes.update(status="paused")
     elif decision.action == "complete":
         changes.update(status="completed", stage_index=len(rollout.plan) - 1)
     elif decision.action == "rollback":
@@ -434,17 +430,18 @@ def operator_action(
     reason: str = "",
     report: dict[str, object] | None = None,
 ) -> tuple[Rollout, Decision]:
-    """pause, resume, promote (skip to the next stage now) or rollback, by an operator. `report`
-    is the A/B report of the stage a promote ends (see wants_report)."""
+    """pause, resume, promote (skip to the next stage now), approve (the step a plan holds for
+    approval) or rollback, by an operator. `report` is the A/B report of the stage a promote ends
+    (see wants_report)."""
     if action not in OPERATOR_ACTIONS:
-        raise ValidationFailed(f"unknown action {action!r}: pause, resume, promote or rollback")
+        raise ValidationFailed(f"unknown action {action!r}: pause, resume, promote, approve or rollback")
     detail = reason or f"operator {action}"
     if rollout.finished:
         raise Conflict(f"the rollout is already {rollout.status}")
     if action == "pause":
         if rollout.status != "baking":
             raise Conflict(f"only a baking rollout can be paused; this one is {rollout.status}")
-        decision = Decision(action="hold", reason=detail, weight=rollout.weight())
+        decision = Decision(action="hold", reason=detail, weight=rollout.weight(), transition="paused")
         paused = rollout.model_copy(
             update={
                 "status": "paused",
@@ -455,22 +452,37 @@ def operator_action(
     if action == "resume":
         if rollout.status not in ("paused", "drifted"):
             raise Conflict("only a paused or drifted rollout can be resumed")
-        decision = Decision(action="hold", reason=detail, weight=rollout.weight())
+        decision = Decision(action="hold", reason=detail, weight=rollout.weight(), transition="resumed")
+        evidence = rollout.evidence
+        if rollout.status == "drifted":
+            # The alias served other weights meanwhile: those windows are not this rollout's.
+            evidence = evidence.model_copy(update={"evaluated_until": now})
         # The bake clock restarts: metrics from before the pause say little about now.
         resumed = rollout.model_copy(
             update={
                 "status": "baking",
                 "stage_started_at": now,
+                "evidence": evidence,
                 "history": (*rollout.history, Event(at=now, action="resume", detail=detail)),
             }
         )
         return resumed, decision
-    if action == "promote":
+    if action == "approve" and rollout.status != "waiting_approval":
+        raise Conflict(f"nothing waits for approval; the rollout is {rollout.status}")
+    if action in ("promote", "approve"):
         if rollout.stage_index + 1 >= len(rollout.plan):
-            decision = Decision(action="complete", reason=detail, weight=1.0, report=report)
+            decision = Decision(
+                action="complete", reason=detail, weight=1.0, report=report, transition="completed"
+            )
         else:
             following = rollout.plan[rollout.stage_index + 1].weight
-            decision = Decision(action="advance", reason=detail, weight=following, report=report)
+            decision = Decision(
+                action="advance",
+                reason=detail,
+                weight=following,
+                report=report,
+                transition="approved" if action == "approve" else "advanced",
+            )
         return apply(rollout.model_copy(update={"status": "baking"}), decision, now), decision
-    decision = Decision(action="rollback", reason=detail, weight=0.0)
+    decision = Decision(action="rollback", reason=detail, weight=0.0, transition="rolled_back")
     return apply(rollout, decision, now), decision

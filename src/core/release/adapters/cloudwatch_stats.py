@@ -1,5 +1,12 @@
-"""Per-version statistics from CloudWatch: Lambda's own Invocations / Errors / Duration p95 for
-the alias's executed version, and the service's RoutingFailures EMF metric for that version.
+"""Per-version statistics from CloudWatch, for one window, the same for both versions:
+
+- Lambda's Invocations and Errors for the alias's executed version (crashes and timeouts);
+- the service's own EMF metrics per FunctionVersion (handlers/common/app.py): Requests,
+  ServerErrors (the 5XX answers it gives, which Lambda does not count as errors), RoutingFailures,
+  and Latency p50/p95 (measured inside the handler, so Lambda init is excluded).
+
+requests = max(Invocations, Requests) (a crash emits no EMF; an EMF line may lag Lambda's count),
+errors and server errors are reported apart and the gates add them (VersionStats.failed).
 
 One query period covers the whole window, so each metric comes back as one datapoint and p95 is
 the percentile of the whole window. CloudWatch keeps 1-minute data for 15 days, 5-minute data for
@@ -70,6 +77,11 @@ class CloudWatchVersionStats:
             {"Name": "ExecutedVersion", "Value": version},
         ]
 
+        own_dims = [
+            {"Name": "service", "Value": self._service},
+            {"Name": "FunctionVersion", "Value": version},
+        ]
+
         def query(
             qid: str, namespace: str, name: str, dims: list[dict[str, str]], stat: str
         ) -> dict[str, Any]:
@@ -86,14 +98,11 @@ class CloudWatchVersionStats:
         queries = [
             query("invocations", "AWS/Lambda", "Invocations", lambda_dims, "Sum"),
             query("errors", "AWS/Lambda", "Errors", lambda_dims, "Sum"),
-            query("p95", "AWS/Lambda", "Duration", lambda_dims, "p95"),
-            query(
-                "routing",
-                self._namespace,
-                "RoutingFailures",
-                [{"Name": "service", "Value": self._service}, {"Name": "FunctionVersion", "Value": version}],
-                "Sum",
-            ),
+            query("requests", self._namespace, "Requests", own_dims, "Sum"),
+            query("server_errors", self._namespace, "ServerErrors", own_dims, "Sum"),
+            query("routing", self._namespace, "RoutingFailures", own_dims, "Sum"),
+            query("p50", self._namespace, "Latency", own_dims, "p50"),
+            query("p95", self._namespace, "Latency", own_dims, "p95"),
         ]
         values: dict[str, list[float]] = {q["Id"]: [] for q in queries}
         kwargs: dict[str, Any] = {
@@ -111,8 +120,10 @@ class CloudWatchVersionStats:
             kwargs["NextToken"] = token
         return VersionStats(
             version=version,
-            requests=int(sum(values["invocations"])),
+            requests=int(max(sum(values["invocations"]), sum(values["requests"]))),
             errors=int(sum(values["errors"])),
+            server_errors=int(sum(values["server_errors"])),
             routing_failures=int(sum(values["routing"])),
+            p50_ms=max(values["p50"]) if values["p50"] else None,
             p95_ms=max(values["p95"]) if values["p95"] else None,
         )
