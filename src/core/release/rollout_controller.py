@@ -31,6 +31,7 @@ from core.release.notifications import (
     rollout_id,
     transition_of,
 )
+from core.release.release_gates import evaluate, metrics_failed
 from core.release.release_ports import DeploymentWatch, RolloutStore, TrafficControl, VersionMetrics
 from core.release.rollout_plan import (
     DEFAULT_PLAN,
@@ -55,6 +56,11 @@ log = logging.getLogger(__name__)
 # Reads of state and alias per reconciliation before giving up to the next run: each retry
 # follows a lost race, and two writers (a scheduled run and an operator) settle in one or two.
 RECONCILE_ATTEMPTS = 3
+# CloudWatch receives Lambda and EMF metrics within a few minutes: a window ends this long before
+# the run, so what it counts is complete. The simulation (no ingestion lag) passes 0.
+METRICS_DELAY_SECONDS = 300.0
+# Shorter windows wait for the next run (nothing to learn from a few seconds).
+MIN_WINDOW_SECONDS = 60.0
 
 
 @dataclass
@@ -75,7 +81,9 @@ class RolloutController:
         clock: Callable[[], float] = time.time,
         notifier: Notifier | None = None,
         deployments: DeploymentWatch | None = None,
+        metrics_delay: float = METRICS_DELAY_SECONDS,
     ) -> None:
+        self._metrics_delay = metrics_delay
         self._store = store
         self._traffic = traffic
         self._metrics = metrics
@@ -189,17 +197,43 @@ class RolloutController:
         if rollout.status != "baking":
             return Decision(action="hold", reason=f"rollout is {rollout.status}", weight=rollout.weight())
         now = self._clock()
-        window = (rollout.stage_started_at, now)
-        candidate = self._metrics.stats(function_name, rollout.alias, rollout.candidate_version, *window)
-        stable = self._metrics.stats(function_name, rollout.alias, rollout.stable_version, *window)
-        decision = decide(rollout, now, candidate, stable)
-        if decision.action != "hold":
-            saved = self._store.save(apply(rollout, decision, now), rollout.revision)
-            moved, drifted = self._reconcile(saved)
-            if drifted is not None:
-                return drifted
-            self._announce(decision.action, moved, decision.reason, decision.report)
+        evaluated = self._evaluate(rollout, now)
+        decision = decide(evaluated, now)
+        if decision.wants_report and evaluated.stage.ab_report:
+            decision = decision.model_copy(update={"report": self._report(evaluated, now, "advance")})
+        if decision.action == "hold":
+            if evaluated is not rollout:  # the evidence grew: keep it (one conditional write per run)
+                self._store.save(evaluated, rollout.revision)
+            return decision
+        saved = self._store.save(apply(evaluated, decision, now), rollout.revision)
+        moved, drifted = self._reconcile(saved)
+        if drifted is not None:
+            return drifted
+        # inconclusive_too_long is a pause with its own notice.
+        notice = (
+            "inconclusive_too_long" if decision.transition == "inconclusive_too_long" else decision.action
+        )
+        self._announce(notice, moved, decision.reason, decision.report)
         return decision
+
+    def _evaluate(self, rollout: Rollout, now: float) -> Rollout:
+        """Fold the window since the last evaluation into the rollout's evidence (both versions,
+        same window). The window ends metrics_delay before now: CloudWatch has not yet received
+        the last minutes, and a window once evaluated is never read again."""
+        start = rollout.evidence.evaluated_until or rollout.stage_started_at
+        end = now - self._metrics_delay
+        if end - start < MIN_WINDOW_SECONDS:
+            return rollout
+        name, alias = rollout.function_name, rollout.alias
+        try:
+            candidate = self._metrics.stats(name, alias, rollout.candidate_version, start, end)
+            stable = self._metrics.stats(name, alias, rollout.stable_version, start, end)
+        except Exception as exc:  # any metrics-provider failure is counted apart (consecutive_error_limit)
+            log.warning("rollout metrics unavailable", extra={"function": name, "error": str(exc)})
+            evidence, _ = metrics_failed(rollout.evidence, now, f"{type(exc).__name__}: {exc}")
+        else:
+            evidence, _ = evaluate(rollout.gates, rollout.evidence, candidate, stable, start, end)
+        return rollout.model_copy(update={"evidence": evidence})
 
     def tick_all(self) -> TickSummary:
         """Tick every rollout whose alias the controller still enforces. A lost race is reported
@@ -264,12 +298,12 @@ class RolloutController:
         )
         return done
 
-    def _report(self, rollout: Rollout, now: float) -> dict[str, object]:
+    def _report(self, rollout: Rollout, now: float, ended_by: str = "promote") -> dict[str, object]:
         window = (rollout.stage_started_at, now)
         name, alias = rollout.function_name, rollout.alias
         candidate = self._metrics.stats(name, alias, rollout.candidate_version, *window)
         stable = self._metrics.stats(name, alias, rollout.stable_version, *window)
-        return ab_report(rollout, now, candidate, stable, "promote")
+        return ab_report(rollout, now, candidate, stable, ended_by)
 
     def _reconcile(self, rollout: Rollout) -> tuple[Rollout, Decision | None]:
         """Make the alias match the stored state. Returns the rollout as stored afterwards, and
