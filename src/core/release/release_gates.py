@@ -184,9 +184,9 @@ def fail_grid(gates: Gates) -> tuple[float, ...]:
 
 
 def ceiling_grid(gates: Gates) -> tuple[float, ...]:
-    return tuple(
-        min(0.999, gates.max_error_rate * m) for m in CEILING_GRID if gates.max_error_rate * m < 0.999
-    )
+    """Error rates above the ceiling to test against it; a ceiling near 1 keeps one point between."""
+    points = tuple(gates.max_error_rate * m for m in CEILING_GRID if gates.max_error_rate * m < 0.999)
+    return points or ((gates.max_error_rate + 1) / 2,)
 
 
 def _add(row: tuple[float, ...], increments: tuple[float, ...]) -> tuple[float, ...]:
