@@ -343,3 +343,14 @@ def test_admin_put_of_a_new_persona_keeps_its_spelling(service: Any) -> None:
     status, _, _ = call("DELETE", "/v1/admin/personas/MIA", **{"If-Match": '"1"'})
     assert status == 204
     assert call("GET", "/v1/personas/Mia")[0] == 404
+
+
+def test_openapi_marks_every_old_route_deprecated_and_documents_the_batch_route(service: Any) -> None:
+    status, document, _ = call("GET", "/v1/openapi.json")
+    assert status == 200
+    paths = document["paths"]
+    old = {p: ops for p, ops in paths.items() if p.startswith("/api/")}
+    assert len(old) == 9  # /api/persona/process + 8 paths under /api/v2
+    assert all(op.get("deprecated") is True for ops in old.values() for op in ops.values())
+    assert "post" in paths["/v1/route:batch"] and not paths["/v1/route:batch"]["post"].get("deprecated")
+    assert not paths["/v1/route"]["post"].get("deprecated")

@@ -289,7 +289,7 @@ def test_adapt_response_rewrites_only_old_api_answers() -> None:
         "path": "/api/v2/personas/x y",
         "requestContext": {"path": "/prod/api/v2/personas/x y"},
     }
-    response = {
+    response: dict[str, Any] = {
         "statusCode": 404,
         "body": json.dumps(envelope("NOT_FOUND", "persona 'x y' does not exist")),
         "multiValueHeaders": {},
@@ -298,6 +298,10 @@ def test_adapt_response_rewrites_only_old_api_answers() -> None:
     assert json.loads(response["body"])["error"]["code"] == "NOT_FOUND"
     # a name that is not a persona name is never echoed into a header
     assert response["multiValueHeaders"]["Link"] == ['</prod/v1/personas>; rel="successor-version"']
-    untouched = {"statusCode": 404, "body": json.dumps(envelope("NOT_FOUND", "x")), "multiValueHeaders": {}}
+    untouched: dict[str, Any] = {
+        "statusCode": 404,
+        "body": json.dumps(envelope("NOT_FOUND", "x")),
+        "multiValueHeaders": {},
+    }
     assert adapt_response({"httpMethod": "GET", "path": "/v1/x"}, untouched, None) is None
     assert untouched["multiValueHeaders"] == {} and "error" in json.loads(untouched["body"])
