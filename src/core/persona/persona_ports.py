@@ -56,4 +56,4 @@ class ModelBackend(Protocol):
 
     def complete(self, system: str, user: str) -> Completion | None:
         """Run the model on a system prompt and one user turn; None for a backend that makes no
-        call. Raises core.errors.Unavailable when the model cannot answer."""
+        call. Raises core.shared.errors.Unavailable when the model cannot answer."""

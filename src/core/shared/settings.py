@@ -145,11 +145,20 @@ def _type_name(annotation: Any) -> str:
     )
 
 
+def _shown(value: Any) -> str:
+    # As it is written in the environment: true/false, 10 rather than 10.0.
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def markdown_table() -> str:
     """The README's table of environment variables, generated from the model."""
     rows = ["| variable | type | default | functions | meaning |", "|---|---|---|---|---|"]
     for name, field in Settings.model_fields.items():
-        default = "—" if field.default is None else f"`{str(field.default).lower()}`"
+        default = "—" if field.default is None else f"`{_shown(field.default)}`"
         extra = field.json_schema_extra
         functions = ", ".join(extra["functions"]) if isinstance(extra, dict) else ""  # type: ignore[arg-type]
         meaning = field.description

@@ -1,7 +1,7 @@
 """Model backend on Amazon Bedrock Runtime's Converse API.
 
 Retries and timeouts are botocore's (standard retry mode, bounded connect/read timeouts). What
-is left after them becomes core.errors.Unavailable with a generic message: the client learns
+is left after them becomes core.shared.errors.Unavailable with a generic message: the client learns
 that the model is unavailable and when to retry, never the model's internals. The Bedrock
 error code goes to the logs only.
 
