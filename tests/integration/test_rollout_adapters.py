@@ -99,7 +99,7 @@ def lambda_alias(aws_env: None) -> Iterator[tuple[Any, list[str]]]:
         client = boto3.client("lambda", region_name=REGION)
         client.create_function(
             FunctionName="api",
-            Runtime="python3.11",
+            Runtime="python3.13",
             Role=role,
             Handler="app.handler",
             Code={"ZipFile": _zip()},
@@ -214,6 +214,30 @@ def _result(qid: str, values: list[float]) -> dict[str, Any]:
     }
 
 
+def test_cloudwatch_stats_adds_the_services_5xx_to_lambda_errors() -> None:
+    client = boto3.client("cloudwatch", region_name=REGION)
+    stubber = Stubber(client)
+    stubber.add_response(
+        "get_metric_data",
+        {
+            "MetricDataResults": [
+                _result("invocations", [100.0]),
+                _result("requests", [98.0]),  # two crashed: no EMF line for them
+                _result("errors", [2.0]),
+                _result("server_errors", [5.0]),
+                _result("p50", [40.0]),
+                _result("p95", [90.0]),
+            ]
+        },
+    )
+    with stubber:
+        stats = CloudWatchVersionStats("NS", "svc", client, clock=lambda: T0 + 900).stats(
+            "api", "live", "4", T0, T0 + 900
+        )
+    assert (stats.requests, stats.errors, stats.server_errors, stats.failed) == (100, 2, 5, 7)
+    assert (stats.p50_ms, stats.p95_ms) == (40.0, 90.0)
+
+
 def test_cloudwatch_stats_reads_the_versions_metrics() -> None:
     client = boto3.client("cloudwatch", region_name=REGION)
     stubber = Stubber(client)
@@ -257,7 +281,19 @@ def test_cloudwatch_queries_name_the_alias_version_and_our_metric() -> None:
     queries = {q["Id"]: q["MetricStat"] for q in seen[0]["MetricDataQueries"]}
     lambda_dims = {d["Name"]: d["Value"] for d in queries["invocations"]["Metric"]["Dimensions"]}
     assert lambda_dims == {"FunctionName": "api", "Resource": "api:live", "ExecutedVersion": "4"}
-    assert queries["p95"]["Stat"] == "p95"
+    # The service's own per-version answers: requests, 5XX and in-handler latency (no Lambda init).
+    for qid, name, stat in (
+        ("requests", "Requests", "Sum"),
+        ("server_errors", "ServerErrors", "Sum"),
+        ("p50", "Latency", "p50"),
+        ("p95", "Latency", "p95"),
+    ):
+        metric = queries[qid]["Metric"]
+        assert (metric["Namespace"], metric["MetricName"], queries[qid]["Stat"]) == ("NS", name, stat)
+        assert {d["Name"]: d["Value"] for d in metric["Dimensions"]} == {
+            "service": "svc",
+            "FunctionVersion": "4",
+        }
     assert queries["routing"]["Metric"]["Namespace"] == "NS"
     assert {d["Name"]: d["Value"] for d in queries["routing"]["Metric"]["Dimensions"]} == {
         "service": "svc",
@@ -390,15 +426,11 @@ def test_cli_tick_needs_the_stacks_metrics_namespace(
     for command in ("tick", "promote"):
         assert main([*BASE, command]) == 2
         assert "--namespace PersonaRouter/<stage>" in capsys.readouterr().err
-    _metrics(stubber, 40, 0, 90.0)
-    _metrics(stubber, 900, 1, 80.0)
     monkeypatch.setenv("ROLLOUT_METRICS_NAMESPACE", NS)  # the variable works as well as the flag
     assert main([*BASE, "tick"]) == 0
     assert capsys.readouterr().out.startswith("hold: baking at 10%")
-    namespaces = {
-        q["MetricStat"]["Metric"]["Namespace"] for params in seen for q in params["MetricDataQueries"]
-    }
-    assert namespaces == {"AWS/Lambda", NS}
+    # Right after the start there is no complete window yet (metrics arrive minutes late): none read.
+    assert seen == []
 
 
 def test_cli_drift_resume_and_promote_with_the_ab_report(
@@ -428,16 +460,19 @@ def test_cli_drift_resume_and_promote_with_the_ab_report(
     assert _alias(client) == AliasShape(primary=candidate)
     assert "status     baking" in out and "stage      3/3: 100% on the candidate" in out
     assert "A/B report stage 2 at 50%" in out and "ended by promote" in out
-    assert f"candidate v{candidate}: 500 requests, 2 errors (0.40%), 0 routing failures, p95 120 ms" in out
+    assert (
+        f"candidate v{candidate}: 500 requests, 2 errors (0.400%, 95% 0.110%..1.447%), p50 -, p95 120 ms"
+        in out
+    )
     assert f"stable    v{stable}: 480 requests, 1 errors" in out
-    assert '"max_error_rate": 0.02' in out
+    assert "verdict   no detectable difference (could detect" in out
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["start", "--candidate", "2", "--min-requests", "-1"], "min_requests"),
-        (["start", "--candidate", "2", "--min-gate-requests", "0"], "min_gate_requests"),
+        (["start", "--candidate", "2", "--alpha", "0"], "alpha"),
         (["start", "--candidate", "2", "--plan", "5:abc,100:0"], "bad stage '5:abc'"),
         (["start", "--candidate", "2", "--plan", "150:1,100:0"], "less than or equal to 1"),
         (["start", "--candidate", "2", "--plan", "5:1,50:1"], "must send 100%"),
