@@ -3,8 +3,14 @@
 A warm request costs no DynamoDB call while the cached catalog is younger than the TTL. After
 that one GetItem compares versions; only a changed version triggers the full Query. If the
 store fails, the last good catalog keeps serving (reported through `on_stale`) and the store is
-retried after a short back-off rather than on every request. A write made through this cache
+retried after a back-off rather than on every request. A write made through this cache
 refreshes it at once, so the environment that wrote sees its write immediately.
+
+Two rules keep a hung store from slowing warm requests down:
+- the back-off deadline counts from when the failed call returned, not from when it started
+  (a call that took longer than the back-off would otherwise leave it already expired);
+- one refresh at a time: while one thread refreshes, others that hold a catalog get it at once
+  instead of queueing behind the slow call (the local server runs requests in threads).
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ if TYPE_CHECKING:
     from core.persona.personas import Catalog, Persona
     from core.persona.routing import Router
 
-# After a failed refresh, wait this long before asking the store again (per environment).
+# After a failed refresh, wait this long before asking the store again (per environment),
+# doubling with each further failure up to the TTL (so a recovered store is seen within one
+# TTL, as a changed catalog would be); a success resets it.
 ERROR_BACKOFF_SECONDS = 1.0
 
 
@@ -47,6 +55,7 @@ class CatalogCache:
         self._on_stale = on_stale
         self._snapshot: CatalogSnapshot | None = None
         self._fresh_until = 0.0
+        self._failures = 0
         self._lock = threading.Lock()
 
     @property
@@ -57,8 +66,16 @@ class CatalogCache:
         snapshot = self._snapshot
         if snapshot is not None and self._clock() < self._fresh_until:
             return snapshot
-        with self._lock:
+        if snapshot is not None:
+            # Someone is already asking the store: serve what we have rather than wait for it.
+            if not self._lock.acquire(blocking=False):
+                return snapshot
+        else:
+            self._lock.acquire()  # nothing to serve yet: wait for the first load
+        try:
             return self._refresh()
+        finally:
+            self._lock.release()
 
     def invalidate(self) -> None:
         self._fresh_until = 0.0
@@ -73,9 +90,8 @@ class CatalogCache:
         self.invalidate()
 
     def _refresh(self) -> CatalogSnapshot:
-        now = self._clock()
         snapshot = self._snapshot
-        if snapshot is not None and now < self._fresh_until:
+        if snapshot is not None and self._clock() < self._fresh_until:
             return snapshot  # another thread refreshed while we waited for the lock
         try:
             if snapshot is not None and self._store.version() == snapshot.catalog.version:
@@ -92,11 +108,17 @@ class CatalogCache:
                 raise Unavailable("the persona catalog cannot be loaded", retry_after=2) from exc
             if self._on_stale is not None:
                 self._on_stale(exc)
+            self._failures += 1
+            ceiling = max(self._ttl, ERROR_BACKOFF_SECONDS)
+            backoff = min(ERROR_BACKOFF_SECONDS * 2 ** min(self._failures - 1, 16), ceiling)
             self._snapshot = CatalogSnapshot(snapshot.catalog, snapshot.router, stale=True)
-            self._fresh_until = now + min(self._ttl, ERROR_BACKOFF_SECONDS)
+            # Read the clock now, after the failed call: a hung store may have taken longer
+            # than the back-off itself.
+            self._fresh_until = self._clock() + backoff
             return self._snapshot
+        self._failures = 0
         self._snapshot = fresh
-        self._fresh_until = now + self._ttl
+        self._fresh_until = self._clock() + self._ttl
         return fresh
 
 

@@ -7,6 +7,8 @@ arrives while the first is still running gets 409 with Retry-After.
 
 from __future__ import annotations
 
+import json
+import threading
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -116,8 +118,9 @@ def _run(body: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-class _Execution:
-    """Whether the idempotent call ran the pipeline (False: Powertools returned a stored answer)."""
+class _Execution(threading.local):
+    """Whether the idempotent call ran the pipeline (False: Powertools returned a stored answer).
+    Per thread: the local server may run requests side by side."""
 
     ran = False
 
@@ -144,17 +147,27 @@ def _idempotent_runner() -> Any:
         raise_on_no_idempotency_key=True,
         expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
     )
-    persistence = DynamoDBPersistenceLayer(table_name=table)
+    from core.shared.aws_clients import client
 
+    # The service's bounded DynamoDB client: built by Powertools itself, the layer would wait
+    # botocore's default 60 s for a hung table.
+    persistence = DynamoDBPersistenceLayer(table_name=table, boto3_client=client("dynamodb"))
+
+    # The stored answer is the serialised text, so a replay returns the very bytes of the first
+    # answer (a stored dict would come back re-serialised with sorted keys).
     @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
-    def run(request: dict[str, Any]) -> dict[str, Any]:
+    def run(request: dict[str, Any]) -> str:
         _EXECUTION.ran = True
-        return _run(request["body"])
+        return _serialise(_run(request["body"]))
 
     return run, config
 
 
-def _run_idempotent(key: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def _serialise(result: dict[str, Any]) -> str:
+    return json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+
+
+def _run_idempotent(key: str, body: dict[str, Any]) -> tuple[str, bool]:
     """The answer and whether it is a replay of a stored one. `key` is already scoped to the
     caller."""
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -167,7 +180,7 @@ def _run_idempotent(key: str, body: dict[str, Any]) -> tuple[dict[str, Any], boo
     config.register_lambda_context(router.lambda_context)
     _EXECUTION.ran = False
     try:
-        result: dict[str, Any] = run(request={"key": key, "body": body})
+        stored: str | dict[str, Any] = run(request={"key": key, "body": body})
     except IdempotencyValidationError:
         raise ValidationFailed(
             "this Idempotency-Key was already used with a different request body",
@@ -181,7 +194,9 @@ def _run_idempotent(key: str, body: dict[str, Any]) -> tuple[dict[str, Any], boo
         ) from None
     except IdempotencyPersistenceLayerError as exc:
         raise Unavailable("idempotency store unavailable; retry later", retry_after=2) from exc
-    return result, not _EXECUTION.ran
+    # A record written before answers were stored as text holds a dict: serialise it here.
+    text = stored if isinstance(stored, str) else _serialise(stored)
+    return text, not _EXECUTION.ran
 
 
 @router.post(
@@ -200,9 +215,11 @@ def chat(body: ChatRequest, idempotency_key: IdempotencyKey = None) -> Response[
     payload["session_owner"] = caller
     replayed = False
     if idempotency_key:
-        result, replayed = _run_idempotent(f"{caller}|{idempotency_key}", payload)
+        text, replayed = _run_idempotent(f"{caller}|{idempotency_key}", payload)
+        result = json.loads(text)
     else:
         result = _run(payload)
+        text = _serialise(result)
     logger.append_keys(persona=result["persona"], resonance_key=result["resonance"]["normalized_key"])
     annotate(persona=result["persona"], resonance_key=result["resonance"]["normalized_key"])
     logger.info(
@@ -218,4 +235,4 @@ def chat(body: ChatRequest, idempotency_key: IdempotencyKey = None) -> Response[
         metrics.add_metric(name="ModelLatency", unit="Milliseconds", value=llm["latency_ms"])
         metrics.add_metric(name="InputTokens", unit="Count", value=llm["input_tokens"])
         metrics.add_metric(name="OutputTokens", unit="Count", value=llm["output_tokens"])
-    return json_ok(result)
+    return json_ok(text)
