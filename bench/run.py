@@ -889,6 +889,9 @@ def bench_env(endpoint: str, tables: dict[str, str]) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations (smoke run)")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the last run (.results/bench.json) as docs tables"
+    )
     parser.add_argument("--worker")
     parser.add_argument("--out")
     parser.add_argument("args", nargs="*")
@@ -906,6 +909,9 @@ def main(argv: list[str] | None = None) -> int:
         result = workers[options.worker](*options.args)
         Path(options.out).write_text(json.dumps(result), encoding="utf-8")
         return 0
+
+    if options.markdown:
+        return print_markdown(ROOT / ".results" / RESULTS_NAME)
 
     sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
     # Imported here, not at the top: the cold-start scripts import this module inside their timing.
@@ -925,6 +931,35 @@ def main(argv: list[str] | None = None) -> int:
     written = write_results(RESULTS_NAME, {"machine": info, "quick": options.quick, "rows": rows, **extra})
     print(f"\nwritten to {written.relative_to(ROOT) if written.is_relative_to(ROOT) else written}")
     return report_failures(rows)
+
+
+def print_markdown(path: Path) -> int:
+    """The tables of docs/performance.md from a run, so the doc's numbers come from a command."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    machine = data["machine"]
+    print(
+        f"Run of {machine['date_utc']} on {machine['cpu_model']}, {machine['cores']} cores, "
+        f"{machine['implementation']} {machine['python']}, load {machine['load_average_1m_at_start']} "
+        f"at start, commit {machine['commit']}{' (--quick)' if data.get('quick') else ''}.\n"
+    )
+    print("| benchmark | ours | reference | ratio | target | pass |")
+    print("|---|---|---|---|---|---|")
+    for r in data["rows"]:
+        ratio = "—" if r["ratio"] is None else r["ratio"]
+        verdict = "yes" if r["pass"] else "**no**"
+        print(
+            f"| {r['name'].strip()} | {r['ours']} | {r['baseline']} | {ratio} | {r['target']} | {verdict} |"
+        )
+    if "import_time_top10" in data:
+        print("\n| module (import + first route) | cumulative (ms) | self (ms) |")
+        print("|---|---|---|")
+        for entry in data["import_time_top10"]:
+            print(f"| `{entry['module']}` | {entry['cumulative_ms']:.1f} | {entry['self_ms']:.1f} |")
+    if "chat" in data:
+        print("\nDynamoDB calls per chat request (operation:table):\n")
+        for name, calls in data["chat"]["calls"].items():
+            print(f"- {name}: {', '.join(calls) or 'none'}")
+    return 0
 
 
 def report_failures(rows: list[dict[str, Any]]) -> int:
