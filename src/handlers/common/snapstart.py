@@ -25,7 +25,6 @@ after-restore hooks in order of registration.
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Callable
 from functools import partial
 from types import ModuleType
@@ -228,6 +227,8 @@ def _mark_catalog_stale() -> None:
 
 def make_after_restore(renew: tuple[Hook, ...]) -> Hook:
     def after_restore() -> None:
+        import random  # here: the plain cold start does not need it
+
         random.seed()  # from os.urandom: restored environments must not share a random sequence
         _attempt("catalog", _mark_catalog_stale)
         _attempt("connections", renew_connections)
