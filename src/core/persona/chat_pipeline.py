@@ -88,9 +88,17 @@ class ChatService:
             self._on_routed(routing.persona, key.normalized_key)
         persona = snapshot.catalog.get(routing.persona)
         assert persona is not None  # the router only names personas of this catalog
-        prompt = build_prompt(persona, key, request.message, history, request.context, request.locale)
-
-        completion = self._backend.complete(prompt.system, prompt.user)
+        # A backend that takes structured turns gets the history as separate messages; the
+        # others get it rendered into the prompt text (quoted, so it cannot be forged either).
+        converse = getattr(self._backend, "converse", None)
+        as_messages = converse is not None and bool(history)
+        prompt = build_prompt(
+            persona, key, request.message, history, request.context, request.locale, as_messages
+        )
+        if as_messages:
+            completion = converse(prompt.system, history, prompt.user)  # type: ignore[misc]
+        else:
+            completion = self._backend.complete(prompt.system, prompt.user)
         content = post_process(completion.content) if completion is not None else None
 
         if self._sessions is not None:

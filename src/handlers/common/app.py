@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -45,11 +46,15 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 ResponseStep = Callable[[dict[str, Any], dict[str, Any]], None]
 
 
-class _RequestState:
-    """The request being handled (one at a time per execution environment)."""
+class _RequestState(threading.local):
+    """The request being handled: one at a time per Lambda execution environment, but per thread
+    so that the local server's threads never read each other's request."""
 
     request_id = "-"
     model_failed = False  # the answer is a 503 because the model backend failed
+    # An exception nobody expected (a bug, or input no check foresaw): INTERNAL 500, counted as
+    # UnhandledErrors and never as RoutingFailures, which only real routing failures feed.
+    unexpected = False
 
 
 REQUEST = _RequestState()
@@ -122,10 +127,43 @@ def create_resolver() -> APIGatewayRestResolver:
             return json_error(
                 "UNAVAILABLE", "the service is busy; retry shortly", headers={"Retry-After": "1"}
             )
+        if is_dependency_unreachable(exc):
+            # Adapters map these themselves; this catches any call that slipped past them.
+            logger.warning("dependency unreachable", extra={"error": type(exc).__name__})
+            return json_error(
+                "UNAVAILABLE", "a dependency did not answer; retry shortly", headers={"Retry-After": "2"}
+            )
+        REQUEST.unexpected = True
         logger.exception("unhandled error")
         return json_error("INTERNAL", "internal error")
 
     return app
+
+
+# botocore's errors for an endpoint that cannot be reached or does not answer in time (the
+# ConnectionError family, HTTPClientError); matched by name so handlers never import botocore.
+_UNREACHABLE = frozenset(
+    {
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+        "ConnectionError",
+        "HTTPClientError",
+    }
+)
+
+
+def is_dependency_unreachable(exc: BaseException) -> bool:
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 5:  # wrapped errors (Powertools, ours) included
+        for kind in type(current).__mro__:
+            if kind.__module__.startswith("botocore") and kind.__name__ in _UNREACHABLE:
+                return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
 
 
 def _is_throttling(exc: Exception) -> bool:
@@ -177,6 +215,7 @@ def lambda_entry(app: APIGatewayRestResolver, step: ResponseStep | None = None) 
         request_id = request_id_of(event, context)
         REQUEST.request_id = request_id
         REQUEST.model_failed = False
+        REQUEST.unexpected = False
         # The API Gateway request id, already read above: cheaper than a JMESPath correlation path.
         logger.set_correlation_id(request_id)
         try:
@@ -186,6 +225,7 @@ def lambda_entry(app: APIGatewayRestResolver, step: ResponseStep | None = None) 
                 with traced_request(str(event.get("resource") or "request")):
                     response = precheck(event, request_id) or app.resolve(event, context)
         except Exception:
+            REQUEST.unexpected = True
             logger.exception("unhandled error outside the resolver")
             response = error_response("INTERNAL", "internal error", request_id)
         if step is not None and isinstance(event, dict):
@@ -201,6 +241,8 @@ def lambda_entry(app: APIGatewayRestResolver, step: ResponseStep | None = None) 
             metrics.add_metric(name="ServerErrors", unit="Count", value=1)
             if REQUEST.model_failed:
                 metrics.add_metric(name="ModelFailures", unit="Count", value=1)
+            elif REQUEST.unexpected:
+                metrics.add_metric(name="UnhandledErrors", unit="Count", value=1)
             elif isinstance(event, dict) and event.get("path") in ROUTING_PATHS:
                 metrics.add_metric(name="RoutingFailures", unit="Count", value=1)
         return response

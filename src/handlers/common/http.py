@@ -215,11 +215,72 @@ def precheck(event: dict[str, Any], request_id: str) -> dict[str, Any] | None:
             except UnicodeEncodeError:
                 return error_response("BAD_REQUEST", "the request body is not valid UTF-8", request_id)
     content_type = _header(event, "content-type")
-    if content_type is not None and not _is_json_media_type(content_type):
+    if content_type is not None:
+        if not _is_json_media_type(content_type):
+            return error_response(
+                "UNSUPPORTED_MEDIA_TYPE",
+                f"send the body as application/json, not {content_type[:100]!r}",
+                request_id,
+            )
+        _normalise_content_type(event)
+    if event["httpMethod"].upper() not in _BODY_METHODS:
+        return None  # a body on GET or DELETE is never read
+    return _json_shape_error(event["body"], request_id)
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _normalise_content_type(event: dict[str, Any]) -> None:
+    """Media types are case-insensitive (RFC 9110), but the resolver's body parsing compares
+    them case-sensitively: hand it the lower-case type (parameters kept as sent)."""
+    for name in ("headers", "multiValueHeaders"):
+        headers = event.get(name)
+        if not isinstance(headers, dict):
+            continue
+        for key, value in headers.items():
+            if key.lower() != "content-type":
+                continue
+            if isinstance(value, str):
+                headers[key] = _lower_media_type(value)
+            elif isinstance(value, list):
+                headers[key] = [_lower_media_type(v) for v in value]
+
+
+def _lower_media_type(value: str) -> str:
+    media_type, sep, parameters = value.partition(";")
+    return media_type.strip().lower() + sep + parameters
+
+
+class _NonFiniteNumber(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NonFiniteNumber(name)
+
+
+def _json_shape_error(body: str, request_id: str) -> dict[str, Any] | None:
+    """What the resolver's JSON parsing lets through and must not: NaN/Infinity literals (not
+    JSON, RFC 8259) and a top-level array where every route takes an object (the resolver would
+    validate the array's first element instead). A full parse only when a cheap look says it
+    may be needed."""
+    if body.lstrip()[:1] != "[" and "NaN" not in body and "Infinity" not in body:
+        return None
+    try:
+        parsed = json.loads(body, parse_constant=_refuse_constant)
+    except _NonFiniteNumber:
         return error_response(
-            "UNSUPPORTED_MEDIA_TYPE",
-            f"send the body as application/json, not {content_type[:100]!r}",
+            "BAD_REQUEST", "the request body is not valid JSON (NaN and Infinity are not JSON)", request_id
+        )
+    except (ValueError, RecursionError):
+        return None  # the resolver reports malformed JSON (400) in its own words
+    if isinstance(parsed, list):
+        return error_response(
+            "VALIDATION_ERROR",
+            "the request body must be a JSON object, not an array",
             request_id,
+            [{"field": "body", "message": "expected an object", "type": "model_type"}],
         )
     return None
 

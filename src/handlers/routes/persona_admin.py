@@ -47,10 +47,15 @@ def canonical_name(name: str) -> str:
     cache = catalog_cache()
     cache.invalidate()
     try:
-        existing = cache.get().catalog.get(name)
+        snapshot = cache.get()
     except Unavailable:
         # No catalog yet (the first write creates it) or the store is down (the write will say so).
         return name
+    if snapshot.stale:
+        # The fresh read just failed: the write would wait for the same store again. Say so now,
+        # within one bounded call rather than two.
+        raise Unavailable("the catalog store did not answer; retry shortly", retry_after=2)
+    existing = snapshot.catalog.get(name)
     return existing.name if existing is not None else name
 
 

@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from core.persona.persona_ports import Completion
 from core.shared.errors import ModelUnavailable
 from core.shared.settings import settings
+
+if TYPE_CHECKING:
+    from core.persona.prompts import Turn
 
 CONNECT_TIMEOUT_SECONDS = 1
 READ_TIMEOUT_SECONDS = 9
@@ -79,6 +83,11 @@ class BedrockBackend:
         self._client = client if client is not None else make_bedrock_client()
 
     def complete(self, system: str, user: str) -> Completion:
+        return self.converse(system, (), user)
+
+    def converse(self, system: str, history: Sequence[Turn], user: str) -> Completion:
+        """One model call with the session's earlier turns as real Converse messages (roles set
+        here, never parsed out of text), so nothing a user wrote can pose as a reply."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         started = time.perf_counter()
@@ -86,7 +95,7 @@ class BedrockBackend:
             resp = self._client.converse(
                 modelId=self.model,
                 system=[{"text": system}],
-                messages=[{"role": "user", "content": [{"text": user}]}],
+                messages=conversation(history, user),
                 inferenceConfig={"maxTokens": self.max_tokens, "temperature": self.temperature},
             )
         except ClientError as exc:
@@ -117,6 +126,24 @@ class BedrockBackend:
             output_tokens=_usage(resp, "outputTokens"),
             latency_ms=round(latency_ms, 1),
         )
+
+
+def conversation(history: Sequence[Turn], user: str) -> list[dict[str, Any]]:
+    """Converse messages: alternating user/assistant, starting and ending with the user. A past
+    message that got no reply (stored while no model was configured) joins the next user
+    message as its own content block, since Converse refuses two user messages in a row."""
+    from core.persona.prompts import recent_turns
+
+    messages: list[dict[str, Any]] = []
+    pending: list[dict[str, str]] = []
+    for turn in recent_turns(list(history)):
+        pending.append({"text": turn.user})
+        if turn.assistant is not None:
+            messages.append({"role": "user", "content": pending})
+            messages.append({"role": "assistant", "content": [{"text": turn.assistant}]})
+            pending = []
+    messages.append({"role": "user", "content": [*pending, {"text": user}]})
+    return messages
 
 
 def _text_of(resp: Any) -> str:

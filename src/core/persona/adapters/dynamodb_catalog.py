@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from core.persona.adapters.dependency_errors import dynamodb_call
 from core.persona.personas import Catalog, CatalogConfig, Persona
 from core.shared.errors import Conflict, NotFound, PreconditionRequired
 
@@ -46,7 +47,8 @@ class DynamoDBCatalogStore:
             "ConsistentRead": True,
         }
         while True:
-            page = self._client.query(**kwargs)
+            with dynamodb_call("catalog store"):
+                page = self._client.query(**kwargs)
             items.extend(page.get("Items", []))
             last = page.get("LastEvaluatedKey")
             if not last:
@@ -73,12 +75,13 @@ class DynamoDBCatalogStore:
         return Catalog(version=version, config=config, personas=tuple(personas))
 
     def version(self) -> int | None:
-        resp = self._client.get_item(
-            TableName=self.table_name,
-            Key={"pk": {"S": PK}, "sk": {"S": META_SK}},
-            ProjectionExpression="catalog_version",
-            ConsistentRead=True,
-        )
+        with dynamodb_call("catalog store"):
+            resp = self._client.get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": PK}, "sk": {"S": META_SK}},
+                ProjectionExpression="catalog_version",
+                ConsistentRead=True,
+            )
         item = resp.get("Item")
         return int(item["catalog_version"]["N"]) if item else None
 
@@ -198,7 +201,8 @@ class DynamoDBCatalogStore:
         from botocore.exceptions import ClientError
 
         try:
-            self._client.transact_write_items(TransactItems=[op, self._bump_catalog_version()])
+            with dynamodb_call("catalog store"):
+                self._client.transact_write_items(TransactItems=[op, self._bump_catalog_version()])
         except ClientError as exc:
             error = exc.response.get("Error", {})
             if error.get("Code") != "TransactionCanceledException":

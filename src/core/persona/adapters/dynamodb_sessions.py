@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from core.persona.adapters.dependency_errors import dynamodb_call
 from core.persona.prompts import Turn
 
 DEFAULT_TTL_DAYS = 30
@@ -39,13 +40,14 @@ class DynamoDBSessionStore:
         self._clock = clock
 
     def history(self, session_id: str, limit: int = 3) -> list[Turn]:
-        resp = self._client.query(
-            TableName=self.table_name,
-            KeyConditionExpression="session_id = :s",
-            ExpressionAttributeValues={":s": {"S": session_id}},
-            ScanIndexForward=False,
-            Limit=limit,
-        )
+        with dynamodb_call("session store"):
+            resp = self._client.query(
+                TableName=self.table_name,
+                KeyConditionExpression="session_id = :s",
+                ExpressionAttributeValues={":s": {"S": session_id}},
+                ScanIndexForward=False,
+                Limit=limit,
+            )
         # The page is newest first and every turn gets the same TTL length, so once a turn has
         # expired every older one has too: filtering this page (rather than a FilterExpression,
         # which DynamoDB applies after Limit and so would need a larger page) loses no live turn.
@@ -70,11 +72,12 @@ class DynamoDBSessionStore:
             item["persona"] = {"S": turn.persona}
         if user_id:
             item["user_id"] = {"S": user_id}
-        self._client.put_item(
-            TableName=self.table_name,
-            Item=item,
-            ConditionExpression="attribute_not_exists(session_id)",
-        )
+        with dynamodb_call("session store"):
+            self._client.put_item(
+                TableName=self.table_name,
+                Item=item,
+                ConditionExpression="attribute_not_exists(session_id)",
+            )
         return sort_key
 
 
