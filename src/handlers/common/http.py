@@ -13,6 +13,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Callable
+from itertools import chain
 from typing import Any
 
 from core.shared.errors import DomainError
@@ -163,6 +164,33 @@ def _is_str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+_STR_ONLY = frozenset({str})
+_LIST_ONLY = frozenset({list})
+
+
+def _plainly_well_formed(event: dict[str, Any]) -> bool:
+    """The common case, checked with C-level type scans (the warm path runs this per request):
+    every map a plain dict of str to str, or of str to lists of str. False means "look closer"."""
+    for name in _STRING_MAPS:
+        value = event.get(name)
+        if value is not None and not (
+            type(value) is dict
+            and _STR_ONLY.issuperset(map(type, value))
+            and _STR_ONLY.issuperset(map(type, value.values()))
+        ):
+            return False
+    for name in _LIST_MAPS:
+        value = event.get(name)
+        if value is not None and not (
+            type(value) is dict
+            and _STR_ONLY.issuperset(map(type, value))
+            and _LIST_ONLY.issuperset(map(type, value.values()))
+            and _STR_ONLY.issuperset(map(type, chain.from_iterable(value.values())))
+        ):
+            return False
+    return True
+
+
 def is_proxy_event(event: dict[str, Any]) -> bool:
     """The REST proxy event shape the resolver relies on. API Gateway always sends it; anything
     else (a hand-made or foreign event) gets a 400 instead of failing inside the framework."""
@@ -172,6 +200,9 @@ def is_proxy_event(event: dict[str, Any]) -> bool:
     context = event.get("requestContext")
     if context is not None and not isinstance(context, dict):
         return False
+    if _plainly_well_formed(event):
+        return True
+    # Subclasses of dict, str or list are accepted too: the general check decides.
     return all(_is_map_of(event.get(name), _is_str) for name in _STRING_MAPS) and all(
         _is_map_of(event.get(name), _is_str_list) for name in _LIST_MAPS
     )
