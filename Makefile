@@ -144,8 +144,8 @@ build: $(SAM) ## sam build (no container needed)
 validate: $(SAM) ## sam validate --lint
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
 
-bench: venv $(NODE_STAMP) java ## benchmarks of SPEC §7, ours beside the peer and the floor (~6-8 min) -> .results/bench.json; fails when a row misses its target
-	@echo "==> make bench: 11 steps of about 6-8 min in all; each step and its rows are printed as they finish"
+bench: venv $(NODE_STAMP) java ## benchmarks of SPEC §7, ours beside the peer and the floor (~8-10 min) -> .results/bench.json; fails when a row misses its target
+	@echo "==> make bench: 12 steps of about 8-10 min in all; each step and its rows are printed as they finish"
 	$(PY) -m bench.run
 	$(PY) scripts/capacity_model.py
 

@@ -584,7 +584,7 @@ def row(
 def measure(env: dict[str, str], quick: bool, extra: dict[str, Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     scale = 0.1 if quick else 1.0
-    steps = 11
+    steps = 12
 
     def step(number: int, text: str, seconds: float) -> None:
         # Each step runs silently in a worker process: say what it is and how long it takes.
@@ -812,6 +812,27 @@ def measure(env: dict[str, str], quick: bool, extra: dict[str, Any]) -> list[dic
             growth_base,
             "< 5 MB",
             growth_ours < 5,
+        )
+    )
+
+    step(12, "local server: POST /v1/route at 1,000 requests/s, keep-alive (bench/load.py)", 75)
+    seconds = 10 if quick else 60
+    subprocess.run(
+        [sys.executable, "-m", "bench.load", "--seconds", str(seconds)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": env["PYTHONPATH"]},
+        check=False,  # its verdict is read from the file below
+        stdout=subprocess.DEVNULL,
+    )
+    load = json.loads((ROOT / ".results" / "load.json").read_text(encoding="utf-8"))["result"]
+    extra["load"] = load
+    add(
+        row(
+            f"local server POST /v1/route at {load['target_rps']:,.0f} req/s for {seconds} s: p99 (ms)",
+            load["p99_ms"],
+            50.0,
+            "< 50 ms, 0 errors",
+            bool(load["pass"]),
         )
     )
 
