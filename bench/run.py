@@ -787,15 +787,19 @@ def measure(env: dict[str, str], quick: bool, extra: dict[str, Any]) -> list[dic
     )
 
     step(10, "detect on a 500-character Korean message", 15)
-    detected = _run_worker("detect", env, str(max(500, int(5000 * scale))))
+    try:
+        detected = _run_worker("detect", env, str(max(500, int(5000 * scale))))
+    except subprocess.CalledProcessError:
+        # The detector is under active development: a broken one fails this row, not the run.
+        detected = {"handler_median_us": float("nan"), "core_median_us": float("nan"), "failed": True}
     extra["detect"] = detected
     add(
         row(
             "detect on a 500-character Korean message: whole handler vs core median (us)",
             detected["handler_median_us"],
             detected["core_median_us"],
-            "reported",
-            True,
+            "reported (fails if detect fails)",
+            not detected.get("failed", False),
         )
     )
 
