@@ -28,7 +28,7 @@ LOCAL_DATA := .local/dynamodb
 PIP_LINES := awk '/^Collecting / {n++; printf "    [%d] %s\n", n, $$2; fflush()} /ERROR|error:/ {print; fflush()}'
 
 .PHONY: help doctor venv test unit integration e2e lint typecheck template security run reset-local \
-	invoke build validate bench capacity load java chromium screenshots clean
+	invoke build validate bench capacity load java chromium screenshots clean rehearse simulate-acceptance
 
 help: ## list the targets, one line each (the default goal)
 	@echo "Persona Router: make run (serve locally), make test (everything CI runs). All targets:"
@@ -148,6 +148,12 @@ bench: venv $(NODE_STAMP) java ## benchmarks of SPEC §7, ours beside the peer a
 	@echo "==> make bench: 12 steps of about 8-10 min in all; each step and its rows are printed as they finish"
 	$(PY) -m bench.run
 	$(PY) scripts/capacity_model.py
+
+rehearse: venv ## a good and a bad release through the rollout simulation: timelines and charts in rehearsal/ (seconds)
+	$(PY) scripts/rehearse.py --out rehearsal
+
+simulate-acceptance: venv ## the release gates' acceptance table over 200 seeds per cell (docs/rollouts.md; long on 2 cores)
+	$(PY) scripts/simulate_acceptance.py --seeds 200 --workers 2
 
 capacity: venv ## the capacity and cost model from the last make bench (.results/bench.json)
 	$(PY) scripts/capacity_model.py

@@ -5,6 +5,7 @@ fixed set of seeds (the full table: `make simulate-acceptance`, docs/rollouts.md
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -129,3 +130,15 @@ def test_a_candidate_at_ten_times_the_errors_is_rolled_back_within_hours() -> No
     hours = sorted(h if h is not None else float("inf") for h in outcomes(FAR_WORSE, 20, 2))
     assert hours[9] <= 6, hours  # the median run within 6 simulated hours
     assert hours[-1] <= 24, hours  # every run the same day
+
+
+def test_rehearse_prints_both_stories_and_draws_their_charts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scripts import rehearse
+
+    assert rehearse.main(["--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "good: completed at stage 3" in out and "bad: rolled_back at stage 2" in out
+    for name in ("good", "bad"):
+        assert (tmp_path / f"{name}.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
