@@ -28,7 +28,7 @@ LOCAL_DATA := .local/dynamodb
 PIP_LINES := awk '/^Collecting / {n++; printf "    [%d] %s\n", n, $$2; fflush()} /ERROR|error:/ {print; fflush()}'
 
 .PHONY: help doctor venv test unit integration e2e lint typecheck template security run reset-local \
-	invoke build validate bench capacity load java chromium screenshots clean rehearse simulate-acceptance
+	invoke build validate train eval bench capacity load java chromium screenshots clean rehearse simulate-acceptance
 
 help: ## list the targets, one line each (the default goal)
 	@echo "Persona Router: make run (serve locally), make test (everything CI runs). All targets:"
@@ -143,6 +143,14 @@ build: $(SAM) ## sam build (no container needed)
 
 validate: $(SAM) ## sam validate --lint
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
+
+train: venv ## rebuild data/*.jsonl and train the key detector -> src/core/persona/data/detector_model.json (~1-4 min)
+	@echo "==> key detector: corpus from data/source, then one logistic regression per part (C and temperature on dev)"
+	$(PY) data/build_corpus.py
+	$(PY) scripts/train_detector.py
+
+eval: venv ## key detector on the held-out test split beside the old lexicon detector -> docs/detection.md + PNG
+	$(PY) scripts/eval_detector.py
 
 bench: venv $(NODE_STAMP) java ## benchmarks of SPEC §7, ours beside the peer and the floor (~8-10 min) -> .results/bench.json; fails when a row misses its target
 	@echo "==> make bench: 12 steps of about 8-10 min in all; each step and its rows are printed as they finish"

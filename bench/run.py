@@ -400,10 +400,20 @@ def worker_detect(lookups: int) -> dict[str, Any]:
         started = clock()
         handler(event, context)
         whole.append((clock() - started) / 1000.0)
+    # The lexicon detector the trained model replaced (scripts/lexicon_baseline.py), same message.
+    from scripts.lexicon_baseline import detect as old_detect
+
+    old_detect(DETECT_MESSAGE)
+    previous: list[float] = []
+    for _ in range(lookups):
+        started = clock()
+        old_detect(DETECT_MESSAGE)
+        previous.append((clock() - started) / 1000.0)
     return {
         "core_median_us": statistics.median(core),
         "handler_median_us": statistics.median(whole),
         "handler_p99_us": percentile(whole, 0.99),
+        "old_core_median_us": statistics.median(previous),
     }
 
 
@@ -799,6 +809,15 @@ def measure(env: dict[str, str], quick: bool, extra: dict[str, Any]) -> list[dic
             detected["handler_median_us"],
             detected["core_median_us"],
             "reported (fails if detect fails)",
+            not detected.get("failed", False),
+        )
+    )
+    add(
+        row(
+            "detect on a 500-character message: trained model vs old lexicon detector, median (us)",
+            detected["core_median_us"],
+            detected.get("old_core_median_us", float("nan")),
+            "reported",
             not detected.get("failed", False),
         )
     )

@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from core.persona.chat_pipeline import ChatInput
 from core.persona.prompts import ChatContext
@@ -58,6 +59,14 @@ class ChatRequest(BaseModel):
     user_id: str | None = Field(default=None, max_length=128)
     locale: str = Field(default="ko", pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")
     context: ChatContext | None = None
+
+    @field_validator("message")
+    @classmethod
+    def _message_not_blank(cls, message: str) -> str:
+        # Only spaces would be routed on an inferred key with nothing behind it (issue 15).
+        if not message.strip():
+            raise PydanticCustomError("blank", "message must contain more than whitespace")
+        return message
 
 
 class LlmInfo(BaseModel):

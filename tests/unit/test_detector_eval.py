@@ -1,0 +1,77 @@
+"""The committed detector model on the held-out test split: the targets of issue 15.
+
+The same pure-Python metrics as `make eval` (scripts/eval_detector.py). A model that falls
+below a met target fails here. Targets the committed model does not reach yet are strict
+xfails: they are reported on every run, and the day a model meets them the xfail turns into
+a failure that asks for it to become a plain assertion.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scripts import eval_detector as ev
+
+
+@pytest.fixture(scope="module")
+def result() -> dict[str, Any]:
+    return ev.metrics(ev.load_split("test"), ev.trained)
+
+
+@pytest.fixture(scope="module")
+def old() -> dict[str, Any]:
+    return ev.metrics(ev.load_split("test"), ev.baseline)
+
+
+@pytest.mark.parametrize("part", ["tone", "pace"])
+def test_accuracy_targets(result: dict[str, Any], part: str) -> None:
+    assert result["parts"][part]["accuracy"] >= ev.TARGETS[part]
+
+
+def test_intent_accuracy_floor(result: dict[str, Any]) -> None:
+    # Measured 0.774 on the committed model; a retrained model may not fall below it.
+    assert result["parts"]["intent"]["accuracy"] >= 0.77
+
+
+@pytest.mark.xfail(strict=True, reason="intent accuracy 0.774 < 0.80 on the test split (docs/detection.md)")
+def test_intent_accuracy_target(result: dict[str, Any]) -> None:
+    assert result["parts"]["intent"]["accuracy"] >= ev.TARGETS["intent"]
+
+
+@pytest.mark.parametrize("part", ["tone", "pace", "intent"])
+def test_calibration_error_per_part(result: dict[str, Any], part: str) -> None:
+    assert result["parts"][part]["ece"] <= ev.MAX_ECE
+
+
+@pytest.mark.xfail(strict=True, reason="86% of unambiguous test messages, not all, get > 0.5 on every part")
+def test_every_unambiguous_message_is_confident(result: dict[str, Any]) -> None:
+    assert result["unambiguous_confident"] == 1.0
+
+
+def test_most_unambiguous_messages_are_confident(result: dict[str, Any]) -> None:
+    assert result["unambiguous_confident"] >= 0.85
+
+
+@pytest.mark.parametrize("part", ["tone", "pace", "intent"])
+def test_better_than_the_lexicon_detector(result: dict[str, Any], old: dict[str, Any], part: str) -> None:
+    assert result["parts"][part]["macro_f1"] > old["parts"][part]["macro_f1"] + 0.1
+    assert result["parts"][part]["ece"] < old["parts"][part]["ece"]
+
+
+def test_the_metrics_can_fail() -> None:
+    # A detector that always answers the first value scores at chance level.
+    records = ev.load_split("test")
+    constant = ev.metrics(records, lambda _: {p: (v[0], 0.9) for p, v in ev.VOCABULARY.items()})
+    assert constant["parts"]["tone"]["accuracy"] < 0.3
+    assert constant["parts"]["tone"]["ece"] > 0.5
+
+
+def test_calibration_and_f1_by_hand() -> None:
+    ece, table = ev.calibration([0.95, 0.95, 0.15, 0.15], [True, False, False, False])
+    assert table == [(0.15, 0.0, 2), (0.95, 0.5, 2)]
+    assert ece == pytest.approx(0.5 * 0.15 + 0.5 * 0.45)
+    assert ev.macro_f1(["a", "a", "b"], ["a", "b", "b"], ("a", "b", "c")) == pytest.approx(
+        (2 / 3 + 2 / 3) / 2
+    )

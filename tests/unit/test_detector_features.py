@@ -1,0 +1,145 @@
+"""Feature extraction, the weight file, and determinism of the key detector."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.persona import inference
+from core.persona.data import DATA_DIR
+from core.persona.detector_features import BUCKETS, extract
+from core.persona.inference import MODEL_FILE, PartModel, detect, load_model
+from core.persona.vocabulary import PARTS, VOCABULARY
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _names(message: str) -> set[str]:
+    return set(extract(message).features)
+
+
+def test_korean_gets_syllable_ngrams_and_sentence_function() -> None:
+    found = extract("보고서 이렇게 쓰면 맞나요?")
+    grams = [k for k in found.features if k.startswith("h")]
+    # 보고서/이렇게/쓰면/맞나요: 13 syllables -> unigrams, boundary-marked bigrams and trigrams.
+    assert len(grams) >= 30
+    assert all(0 <= int(k[1:]) < BUCKETS for k in grams)
+    assert "fn:check_request" in found.features
+    assert "intent:validation<-request to check" in found.cues
+
+
+def test_english_gets_word_ngrams_and_sentence_function() -> None:
+    found = extract("The build keeps failing with a timeout error. Can you help me fix it?")
+    assert {"fn:error_report", "fn:request", "rh:question_ratio"} <= set(found.features)
+    assert "intent:problem_solving<-error report" in found.cues
+    assert "fn:check_request" not in found.features
+
+
+def test_retrospection_in_both_languages() -> None:
+    assert "fn:past_self_ref" in _names("돌아보면 작년에 내가 너무 무리했던 것 같다.")
+    assert "fn:retrospection" in _names("Looking back, I spent that whole year chasing the wrong goal.")
+
+
+def test_mixed_korean_english_uses_both_tokenisers() -> None:
+    mixed = extract("PR 리뷰 좀 봐주세요, merge 전에 확인하고 싶어요").features
+    korean = extract("리뷰 좀 봐주세요, 전에 확인하고 싶어요").features
+    extra = {k for k in mixed if k.startswith("h")} - {k for k in korean if k.startswith("h")}
+    assert len(extra) >= 3  # the English words and their bigrams
+    assert "fn:check_request" in mixed
+
+
+def test_emoji_and_laughter() -> None:
+    found = extract("ㅋㅋㅋㅋㅋ 우리 고양이 진짜 웃겨 😂😂")
+    assert found.features["rh:emoji"] == 1.0
+    assert "fn:laughter" in found.features
+    assert "tone:playful<-laughter" in found.cues
+
+
+def test_repeated_characters_give_the_same_ngrams() -> None:
+    def grams(message: str) -> set[str]:
+        return {k for k in _names(message) if k.startswith("h")}
+
+    assert grams("ㅋㅋㅋㅋㅋㅋㅋ 대박!!!!!") == grams("ㅋㅋ 대박!!")
+
+
+def test_empty_and_blank_messages_have_no_features() -> None:
+    for message in ("", "   ", "\n\t "):
+        found = extract(message)
+        assert found.features == {} and found.cues == []
+
+
+def test_rhythm_separates_a_burst_from_a_long_reflection() -> None:
+    burst = extract("왜 또 안 돼?? 진짜!!").features
+    long = extract("요즘은 아침마다 조용히 걸으면서 지난 몇 년을 돌아보게 돼요... " * 3).features
+    assert "rh:double_bang" in burst and "rh:width2" in burst and "rh:avg0" in burst
+    assert "rh:long_run_on" not in burst and long["rh:log_width"] > burst["rh:log_width"]
+    assert "rh:ellipsis" in long and burst.get("rh:ellipsis") is None
+
+
+def test_the_model_file_loads_with_every_part() -> None:
+    model = load_model()
+    assert set(model) == set(PARTS)
+    for part, part_model in model.items():
+        assert set(part_model.classes) == set(VOCABULARY[part])
+        assert part_model.temperature > 0
+        assert len(part_model.weights) > 100
+        probabilities = part_model.probabilities({"bias": 1.0, "fn:check_request": 1.0})
+        assert sum(probabilities) == pytest.approx(1.0)
+
+
+def test_a_missing_model_file_fails_loudly() -> None:
+    with pytest.raises(RuntimeError, match="missing"):
+        load_model("no_such_model.json")
+
+
+def test_a_malformed_model_is_refused() -> None:
+    raw = json.loads((DATA_DIR / MODEL_FILE).read_text(encoding="utf-8"))
+    tone = raw["parts"]["tone"]
+    with pytest.raises(ValueError, match="classes"):
+        PartModel("tone", {**tone, "classes": tone["classes"][:-1]}, raw["scale"])
+    with pytest.raises(ValueError, match="temperature"):
+        PartModel("tone", {**tone, "temperature": 0}, raw["scale"])
+
+
+def test_the_model_ships_as_package_data() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"core.persona.data" = ["*.json"]' in pyproject
+    assert (DATA_DIR / MODEL_FILE).is_file()
+    assert Path(inference.__file__).parent / "data" / MODEL_FILE == DATA_DIR / MODEL_FILE
+    # Small enough to parse in a few milliseconds at cold start.
+    assert (DATA_DIR / MODEL_FILE).stat().st_size < 600_000
+
+
+_PROBE = (
+    "import json, sys; from core.persona.inference import detect; "
+    "print(json.dumps([detect(m).model_dump() for m in json.loads(sys.stdin.read())], sort_keys=True))"
+)
+_MESSAGES = [
+    "왜 또 안 돼?? 진짜 짜증나!!",
+    "Can you check whether my math is right?",
+    "우리 같이 plan 짜봐요 🙌",
+    "",
+]
+
+
+def test_same_answer_in_processes_with_different_hash_seeds() -> None:
+    outputs = set()
+    for seed in ("0", "1", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT / "src")}
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE],
+            input=json.dumps(_MESSAGES),
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            timeout=120,
+        )
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+    assert json.loads(outputs.pop()) == [detect(m).model_dump() for m in _MESSAGES]
