@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import importlib
 import io
 import json
@@ -28,9 +29,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 for entry in (str(ROOT / "src"), str(ROOT)):
@@ -62,13 +65,37 @@ class Function:
             return self.handler(event, context)
 
 
-def gateway_error(status: int, code: str, message: str, request_id: str) -> tuple[int, dict[str, str], bytes]:
+# API Gateway's own answers carry this version (template.yaml's Gateway Responses): no function ran.
+GATEWAY_VERSION = "none"
+# How long a connection may take to send a request (line, headers and body) before it is answered
+# 400 and closed; also how long an idle keep-alive connection stays open.
+READ_TIMEOUT_SECONDS = 10
+
+
+def gateway_error(
+    status: int, code: str, message: str, request_id: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    request_id = request_id or str(uuid.uuid4())
     body = json.dumps({"error": {"code": code, "message": message, "details": []}, "request_id": request_id})
     return (
         status,
-        {**SECURITY_HEADERS, "Content-Type": "application/json", "X-Request-Id": request_id},
+        {
+            **SECURITY_HEADERS,
+            "Content-Type": "application/json",
+            "X-Request-Id": request_id,
+            "X-Function-Version": GATEWAY_VERSION,
+        },
         body.encode(),
     )
+
+
+def request_path(target: str) -> str:
+    """The path of a request target in origin form (/v1/route?x) or absolute form
+    (http://host/v1/route?x, which HTTP/1.1 servers must accept)."""
+    if target.startswith(("http://", "https://")):
+        parts = urlsplit(target)
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return target
 
 
 class App:
@@ -80,7 +107,7 @@ class App:
     def handle(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        path, _, query = target.partition("?")
+        path, _, query = request_path(target).partition("?")
         request_id = str(uuid.uuid4())
         if len(body) > MAX_BODY_BYTES:
             status, single, payload = gateway_error(
@@ -93,9 +120,13 @@ class App:
             return status, list(single.items()), payload
         route, parameters = found
         if route is None:
-            # API Gateway's own answer for a method the resource lacks (Missing Authentication Token).
+            # API Gateway's own answer for a method the resource lacks (MISSING_AUTHENTICATION_TOKEN,
+            # mapped to 404 NOT_FOUND by the template's Gateway Responses).
             status, single, payload = gateway_error(
-                403, "FORBIDDEN", "this method needs IAM (SigV4) credentials or does not exist", request_id
+                404,
+                "NOT_FOUND",
+                "no route for this method and path (admin routes also need IAM (SigV4) credentials)",
+                request_id,
             )
             return status, list(single.items()), payload
         event = proxy_event(
@@ -233,17 +264,46 @@ def make_handler(app: App, quiet: bool) -> type[BaseHTTPRequestHandler]:
         # (measured with make load: 21 req/s on one connection instead of hundreds).
         disable_nagle_algorithm = True
         server_version = "persona-router-local"
+        # A socket timeout for every read: a client that stops sending (a Content-Length larger
+        # than the body, a half-sent header block) is answered and closed, not held forever.
+        timeout = READ_TIMEOUT_SECONDS
+
+        def _error(self, status: int, code: str, message: str) -> None:
+            self.close_connection = True
+            status, single, payload = gateway_error(status, code, message)
+            self._write(status, list(single.items()), payload)
+
+        def _content_length(self) -> int | None:
+            """The declared body length, or None after answering 400/413 for a bad one."""
+            values = self.headers.get_all("Content-Length") or []
+            if len(set(values)) > 1:
+                self._error(400, "BAD_REQUEST", "conflicting Content-Length headers")
+                return None
+            raw = values[0].strip() if values else "0"
+            if not raw.isdigit() or not raw.isascii():
+                self._error(400, "BAD_REQUEST", "Content-Length must be a non-negative integer")
+                return None
+            length = int(raw)
+            if length > MAX_BODY_BYTES:
+                self._error(413, "PAYLOAD_TOO_LARGE", "the request is too large")
+                return None
+            return length
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY_BYTES:
-                status, single, payload = gateway_error(
-                    413, "PAYLOAD_TOO_LARGE", "the request is too large", "-"
-                )
-                self.close_connection = True
-                self._write(status, list(single.items()), payload)
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                self._error(400, "BAD_REQUEST", "send the body with a Content-Length, not chunked")
                 return
-            body = self.rfile.read(length) if length else b""
+            length = self._content_length()
+            if length is None:
+                return
+            try:
+                body = self._read_body(length)
+            except TimeoutError:
+                self._error(400, "BAD_REQUEST", "the request body did not arrive in time")
+                return
+            if len(body) < length:
+                self._error(400, "BAD_REQUEST", "the request body is shorter than its Content-Length")
+                return
             started = time.perf_counter()
             status, headers, payload = app.handle(self.command, self.path, list(self.headers.items()), body)
             self._write(status, headers, payload)
@@ -259,15 +319,46 @@ def make_handler(app: App, quiet: bool) -> type[BaseHTTPRequestHandler]:
                 )
                 emit(line)
 
+        def _read_body(self, length: int) -> bytes:
+            chunks: list[bytes] = []
+            remaining = length
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 65536))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+            return b"".join(chunks)
+
         def _write(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
-            self.send_response(status)
+            # Status line, headers and body in one send: with separate sends the body of a
+            # keep-alive answer can wait for the client's delayed ACK (Nagle, ~40 ms).
+            try:
+                reason = HTTPStatus(status).phrase
+            except ValueError:
+                reason = ""
+            lines = [f"HTTP/1.1 {status} {reason}"]
             for name, value in headers:
                 if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
+                    lines.append(f"{name}: {value}")
+            lines.append(f"Content-Length: {len(payload)}")
+            lines.append(f"Date: {self.date_time_string()}")
+            if self.close_connection:
+                lines.append("Connection: close")
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+            self.wfile.write(head if self.command == "HEAD" else head + payload)
+            self.wfile.flush()
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            # http.server's own answers (garbage or over-long request line, over-long or too many
+            # header lines, a read timeout): the error model and every header, like API Gateway's.
+            self.close_connection = True
+            if not hasattr(self, "command") or not self.command:
+                self.command = ""  # the request line never parsed
+            too_long = code in (HTTPStatus.REQUEST_URI_TOO_LONG, HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
+            status, code_name = (413, "PAYLOAD_TOO_LARGE") if too_long else (400, "BAD_REQUEST")
+            with contextlib.suppress(OSError):
+                self._error(status, code_name, f"malformed request: {message or 'bad request'}")
 
         def __getattr__(self, name: str) -> Any:
             # Every method, standard or not, goes to the handler, which answers 405 for the ones
