@@ -152,7 +152,7 @@ train: venv ## rebuild data/*.jsonl and train the key detector -> src/core/perso
 eval: venv ## key detector on the held-out test split beside the old lexicon detector -> docs/detection.md + PNG
 	$(PY) scripts/eval_detector.py
 
-bench: venv $(NODE_STAMP) java ## benchmarks of SPEC §7, ours beside the peer and the floor (~8-10 min) -> .results/bench.json; fails when a row misses its target
+bench: venv $(NODE_STAMP) java ## the performance targets, ours beside the peer and the floor (~8-10 min) -> .results/bench.json; fails when a row misses its target
 	@echo "==> make bench: 12 steps of about 8-10 min in all; each step and its rows are printed as they finish"
 	$(PY) -m bench.run
 	$(PY) scripts/capacity_model.py
