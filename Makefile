@@ -115,7 +115,7 @@ security: venv $(CHECKOV_VENV)/bin/checkov ## checkov on the SAM-translated temp
 	$(PY) scripts/translate_template.py --parameter Stage=prod --parameter RequireApiKey=true \
 	  --parameter UsagePlanMode=PER_API --parameter DeploymentType=Canary5PercentCustom \
 	  --parameter LlmBackend=bedrock 2>/dev/null > .aws-sam-translated.json
-	@echo "==> checkov on the SAM-translated template (about 1-3 min, silent until it reports)"
+	@echo "==> checkov on the SAM-translated template (30 s to 3 min by machine, silent until it reports)"
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f .aws-sam-translated.json
 
 test: doctor venv lint typecheck $(NODE_STAMP) java chromium security ## everything CI runs: lint, types, checkov, cfn-lint, all tests
