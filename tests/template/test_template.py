@@ -321,7 +321,9 @@ GATEWAY_RESPONSES: dict[str, tuple[str, str, str | None]] = {
 }
 # The public API's methods are all ANY under a /{proxy+} catch-all: API Gateway answers "missing
 # authentication token" only for a path no resource matches. On the admin API it means no SigV4.
-MISSING_AUTHENTICATION_TOKEN = {"PersonaApi": ("404", "NOT_FOUND"), "AdminApi": ("403", "FORBIDDEN")}
+# Both APIs: 404 NOT_FOUND (issue 12: an unknown method on an admin path must not answer a code
+# outside the error model).
+MISSING_AUTHENTICATION_TOKEN = {"PersonaApi": ("404", "NOT_FOUND"), "AdminApi": ("404", "NOT_FOUND")}
 SECURITY_HEADERS = {
     "Strict-Transport-Security": "'max-age=63072000; includeSubDomains'",
     "Content-Security-Policy": "'default-src ''none''; frame-ancestors ''none'''",
