@@ -114,7 +114,8 @@ template: venv ## cfn-lint and the template tests
 security: venv $(CHECKOV_VENV)/bin/checkov ## checkov on the SAM-translated template
 	$(PY) scripts/translate_template.py --parameter Stage=prod --parameter RequireApiKey=true \
 	  --parameter UsagePlanMode=PER_API --parameter DeploymentType=Canary5PercentCustom \
-	  --parameter LlmBackend=bedrock 2>/dev/null > .aws-sam-translated.json
+	  --parameter LlmBackend=bedrock --parameter ReleaseMode=bake --parameter DeployAlias=deployed \
+	  2>/dev/null > .aws-sam-translated.json
 	@echo "==> checkov on the SAM-translated template (30 s to 3 min by machine, silent until it reports)"
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f .aws-sam-translated.json
 

@@ -8,6 +8,7 @@ parameter defaults, and tables to their local names (the logical id).
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from pathlib import Path
@@ -151,4 +152,17 @@ def api_routes(template: dict[str, Any] | None = None) -> RouteTable:
                 props = event["Properties"]
                 method = str(props["Method"]).upper()
                 routes.append(Route("ANY" if method == "ANY" else method, props["Path"], logical))
+    # An API defined by an OpenAPI DefinitionBody (the public API): each method's Lambda
+    # integration names its function as ${<Function>.Arn} in the URI.
+    functions = set(_resources(template, "AWS::Serverless::Function"))
+    for api in _resources(template, "AWS::Serverless::Api").values():
+        paths = (api["Properties"].get("DefinitionBody") or {}).get("paths") or {}
+        for path, item in paths.items():
+            for method, spec in item.items():
+                uri = (spec.get("x-amazon-apigateway-integration") or {}).get("uri")
+                text = json.dumps(uri)
+                targets = [name for name in functions if f"${{{name}.Arn}}" in text]
+                if len(targets) == 1:
+                    verb = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
+                    routes.append(Route(verb, path, targets[0]))
     return RouteTable(routes)

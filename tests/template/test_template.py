@@ -131,16 +131,62 @@ def test_translation_succeeds_for_every_environment(env: str) -> None:
     assert resources(env, "AWS::Lambda::Function")
 
 
-def test_live_aliases_and_api_integration_through_them() -> None:
-    aliases = resources("prod", "AWS::Lambda::Alias")
-    assert {a["Properties"]["Name"] for a in aliases.values()} == {"live"}
-    assert {"ApiFunctionAliaslive", "AdminFunctionAliaslive"} <= set(aliases)
-    apis = resources("prod", "AWS::ApiGateway::RestApi")
-    public = json.dumps(apis["PersonaApi"]["Properties"]["Body"])
-    admin = json.dumps(apis["AdminApi"]["Properties"]["Body"])
-    assert "${ApiFunctionAliaslive}/invocations" in public and "AdminFunction" not in public
+def release_mode(env: str) -> str:
+    return environment_parameters(env).get("ReleaseMode", "canary")
+
+
+def resolve(env: str, value: Any) -> Any:
+    """A template value with the environment's parameters and conditions applied (the few
+    intrinsics the client-alias expressions use)."""
+    template = translated(env)
+    if isinstance(value, dict) and "Fn::If" in value:
+        condition, when_true, when_false = value["Fn::If"]
+        return resolve(env, when_true if condition_holds(env, condition) else when_false)
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in template["Parameters"]:
+        parameter = template["Parameters"][value["Ref"]]
+        return environment_parameters(env).get(value["Ref"], parameter.get("Default"))
+    if isinstance(value, dict) and value.get("Fn::GetAtt") == ["LiveAlias", "Name"]:
+        return template["Resources"]["LiveAlias"]["Properties"]["AliasName"]
+    return value
+
+
+def condition_holds(env: str, name: str) -> bool:
+    expression = translated(env)["Conditions"][name]
+    if "Fn::Not" in expression:
+        return not condition_holds(env, expression["Fn::Not"][0]["Condition"])
+    left, right = expression["Fn::Equals"]
+    return bool(resolve(env, left) == resolve(env, right))
+
+
+def client_alias(env: str) -> str:
+    """The alias the public API invokes, read from its integration URI."""
+    uris = [spec["x-amazon-apigateway-integration"]["uri"] for _, _, spec in methods(env, "PersonaApi")]
+    assert all(uri == uris[0] for uri in uris)
+    text, variables = uris[0]["Fn::Sub"]
+    assert text == (
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+        "${ApiFunction.Arn}:${Client}/invocations"
+    )
+    alias: str = resolve(env, variables["Client"])
+    return alias
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_public_api_invokes_live_in_both_release_modes(env: str) -> None:
+    assert client_alias(env) == "live"
+    aliases = {
+        logical: a["Properties"]["Name"] for logical, a in resources(env, "AWS::Lambda::Alias").items()
+    }
+    admin = json.dumps(translated(env)["Resources"]["AdminApi"]["Properties"]["Body"])
     assert "${AdminFunctionAliaslive}/invocations" in admin and "ApiFunction" not in admin
-    assert "${ApiFunction.Arn}/invocations" not in public
+    public = json.dumps(translated(env)["Resources"]["PersonaApi"]["Properties"]["Body"])
+    assert "AdminFunction" not in public
+    if release_mode(env) == "canary":
+        # SAM's alias is the clients' alias, shifted by CodeDeploy.
+        assert aliases == {"ApiFunctionAliaslive": "live", "AdminFunctionAliaslive": "live"}
+    else:
+        # Deploys shift `deployed`; `live` is no CloudFormation alias (the controller writes it).
+        assert aliases == {"ApiFunctionAliasdeployed": "deployed", "AdminFunctionAliaslive": "live"}
 
 
 def test_tables_have_pitr_encryption_on_demand_and_prod_deletion_protection() -> None:
@@ -174,10 +220,20 @@ def test_admin_methods_use_iam_only_in_every_environment(env: str) -> None:
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_public_methods_need_an_api_key_in_staging_and_prod_and_nothing_in_dev(env: str) -> None:
     public = methods(env, "PersonaApi")
-    assert len(public) >= 12
+    # Two catch-all methods; the handler routes (404/405 in the service's envelope).
+    assert {(path, method) for path, method, _ in public} == {
+        ("/", "x-amazon-apigateway-any-method"),
+        ("/{proxy+}", "x-amazon-apigateway-any-method"),
+    }
     for path, method, spec in public:
         expected = [] if env == "dev" else [{"api_key": []}]
         assert spec.get("security", []) == expected, (env, path, method)
+        integration = spec["x-amazon-apigateway-integration"]
+        assert (integration["type"], integration["httpMethod"]) == ("aws_proxy", "POST")
+    schemes = translated(env)["Resources"]["PersonaApi"]["Properties"]["Body"]["components"][
+        "securitySchemes"
+    ]
+    assert schemes["api_key"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -225,14 +281,17 @@ def test_bedrock_is_allowed_only_for_the_configured_model() -> None:
     assert "UseBedrock" in json.dumps(role)  # and only when the backend is bedrock
 
 
-def test_codedeploy_application_and_groups_shift_the_alias() -> None:
-    prod = translated("prod")["Resources"]
-    assert resources("prod", "AWS::CodeDeploy::Application")
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_codedeploy_application_and_groups_shift_the_deploy_alias(env: str) -> None:
+    prod = translated(env)["Resources"]
+    assert resources(env, "AWS::CodeDeploy::Application")
     group = prod["ApiFunctionDeploymentGroup"]["Properties"]
     assert group["DeploymentStyle"]["DeploymentOption"] == "WITH_TRAFFIC_CONTROL"
     assert group["AutoRollbackConfiguration"]["Enabled"] is True
     assert "DEPLOYMENT_STOP_ON_ALARM" in group["AutoRollbackConfiguration"]["Events"]
-    update = prod["ApiFunctionAliaslive"]["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+    deploy_alias = environment_parameters(env)["DeployAlias"]
+    assert deploy_alias == ("deployed" if release_mode(env) == "bake" else "live")
+    update = prod[f"ApiFunctionAlias{deploy_alias}"]["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
     assert update["DeploymentGroupName"] == {"Ref": "ApiFunctionDeploymentGroup"}
     assert update["BeforeAllowTrafficHook"] == {"Ref": "PreTrafficHookFunction"}
     assert update["AfterAllowTrafficHook"] == {"Ref": "PostTrafficHookFunction"}
@@ -287,7 +346,14 @@ def test_deployment_type_comes_from_the_environment(env: str, expected: str) -> 
 
 def test_hooks_may_invoke_only_this_function_and_report_only_to_this_group() -> None:
     for hook in ("PreTrafficHookFunctionRole", "PostTrafficHookFunctionRole"):
-        found = {a: s for s in statements("prod", hook) for a in actions(s)}
+        # Statements under a condition are bake mode's (tests/template/test_release_template.py).
+        unconditional = [
+            s
+            for policy in translated("prod")["Resources"][hook]["Properties"]["Policies"]
+            for s in policy["PolicyDocument"]["Statement"]
+            if "Fn::If" not in s
+        ]
+        found = {a: s for s in unconditional for a in actions(s)}
         assert set(found) == {"lambda:InvokeFunction", "codedeploy:PutLifecycleEventHookExecutionStatus"}
         assert "${ApiFunction.Arn}:*" in json.dumps(found["lambda:InvokeFunction"]["Resource"])
         target = json.dumps(found["codedeploy:PutLifecycleEventHookExecutionStatus"]["Resource"])

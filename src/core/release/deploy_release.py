@@ -1,5 +1,5 @@
 """The deploy path in `bake` release mode: what a deploy's pre-traffic hook does once the new
-version passed its smoke tests (docs/rollouts.md, "Deploys in bake mode").
+version passed its smoke tests (docs/rollouts.md, "Deploys and bakes").
 
 A deploy never touches `live` itself (it shifts the `deployed` alias, which serves nobody). The
 hook asks the controller to start a bake of the new version on `live` at the plan's first share.
@@ -51,15 +51,23 @@ def parse_override(text: str) -> Override | None:
 
 
 def parse_plan(text: str) -> tuple[Stage, ...]:
-    """`5:168,50:336:ab,100:0` -> stages of PERCENT:HOURS, `ab` for an A/B report at the end."""
+    """`5:168,50:336:ab,100:0:approve` -> stages of PERCENT:HOURS, `ab` for an A/B report at the
+    end, `approve` when entering the stage waits for an operator (the grammar of
+    `scripts/rollout.py start --plan`)."""
     stages = []
     for chunk in text.split(","):
         parts = chunk.strip().split(":")
-        if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] != "ab"):
-            raise ValidationFailed(f"bad plan stage {chunk!r}: use PERCENT:HOURS[:ab]")
+        flags = parts[2:]
+        if len(parts) < 2 or not set(flags) <= {"ab", "approve"} or len(set(flags)) < len(flags):
+            raise ValidationFailed(f"bad plan stage {chunk!r}: use PERCENT:HOURS[:ab][:approve]")
         try:
             stages.append(
-                Stage(weight=float(parts[0]) / 100, bake_hours=float(parts[1]), ab_report=len(parts) == 3)
+                Stage(
+                    weight=float(parts[0]) / 100,
+                    bake_hours=float(parts[1]),
+                    ab_report="ab" in flags,
+                    approval_required="approve" in flags,
+                )
             )
         except (ValueError, ValidationError) as exc:
             raise ValidationFailed(f"bad plan stage {chunk!r}: {exc}") from None
