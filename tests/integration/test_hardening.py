@@ -198,3 +198,13 @@ def test_chat_with_an_idempotency_key_on_a_stalled_table_is_a_bounded_503(
     assert response["statusCode"] == 503 and _code(response) == "UNAVAILABLE", response["body"]
     assert "Retry-After" in response["multiValueHeaders"]
     assert elapsed < 8, elapsed  # 2 attempts x 1.5 s read timeout + back-off; was 60 s per attempt
+
+
+@pytest.mark.parametrize("path", ["/v1/route", "/api/persona/process"])
+def test_a_body_route_without_a_body_and_with_a_foreign_media_type_is_415(
+    service: Any, capsys: pytest.CaptureFixture[str], path: str
+) -> None:
+    # Found by tests/e2e/test_headers_fuzz.py: the resolver's own media-type error was a 500.
+    response = _call("POST", path, None, {"Content-Type": "text/plain"})
+    assert response["statusCode"] == 415, response["body"]
+    assert "UnhandledErrors" not in _metric_names(capsys.readouterr().out)

@@ -10,7 +10,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from core.shared.errors import DomainError, ModelUnavailable
 from handlers.common.http import (
@@ -94,6 +97,12 @@ def create_resolver() -> APIGatewayRestResolver:
         if any(e.get("type") == "json_invalid" for e in errors):
             return json_error("BAD_REQUEST", "the request body is not valid JSON")
         return json_error("VALIDATION_ERROR", "the request is not valid", _validation_details(errors))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_media_type(_exc: RequestUnsupportedContentType) -> Response[Any]:
+        # Reached when a body route gets no body and a non-JSON Content-Type (the guard checks
+        # the media type only when there is a body to read).
+        return json_error("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
 
     @app.exception_handler(DomainError)
     def _domain_error(exc: DomainError) -> Response[Any]:
