@@ -26,10 +26,18 @@ class ClientLimits:
     read_timeout: float
     attempts: int  # the first call included
 
+    def _backoff(self) -> float:
+        # botocore's standard mode: random jitter up to 2**retry seconds, capped at 20 s.
+        return sum(min(2.0**retry, 20.0) for retry in range(self.attempts - 1))
+
     def worst_case_seconds(self) -> float:
-        """Longest one call can take before botocore gives up (a stalled endpoint)."""
-        backoff = sum(min(2.0**retry, 20.0) for retry in range(self.attempts - 1))
-        return self.attempts * (self.connect_timeout + self.read_timeout) + backoff
+        """Longest one call can take before botocore gives up: every attempt waits out both
+        the connect and the read timeout."""
+        return self.attempts * (self.connect_timeout + self.read_timeout) + self._backoff()
+
+    def stalled_seconds(self) -> float:
+        """One call against an endpoint that accepts connections and never answers."""
+        return self.attempts * self.read_timeout + self._backoff()
 
 
 # DynamoDB on the request path (catalog, sessions, idempotency records): single-digit
