@@ -126,9 +126,13 @@ def test_a_doubled_error_rate_from_day_3_is_rolled_back_before_day_5() -> None:
     assert sum(h is not None and 72 <= h < 120 for h in hours) >= 18, hours
 
 
-def test_a_candidate_at_ten_times_the_errors_is_rolled_back_within_hours() -> None:
-    hours = sorted(h if h is not None else float("inf") for h in outcomes(FAR_WORSE, 20, 2))
-    assert hours[9] <= 6, hours  # the median run within 6 simulated hours
+def test_a_candidate_at_ten_times_the_errors_is_rolled_back_within_6_hours() -> None:
+    # Criterion: >= 95% of runs within 6 simulated hours (bake starting 08:00 UTC). On 40 seeds the
+    # bound is widened to 36 (90%): a gate truly at 95% fails it with probability ~5%, one at 78%
+    # (the previous gate with the bake's first hours in the night trough, the simulator's old
+    # phase) passes it with probability ~4%; the seeds are fixed, so the outcome is deterministic.
+    hours = sorted(h if h is not None else float("inf") for h in outcomes(FAR_WORSE, 40, 2))
+    assert sum(h <= 6 for h in hours) >= 36, hours
     assert hours[-1] <= 24, hours  # every run the same day
 
 

@@ -87,7 +87,8 @@ def test_too_little_traffic_holds_then_pauses_as_inconclusive_too_long() -> None
 
 def test_one_failing_evaluation_holds_and_failure_limit_of_them_roll_back() -> None:
     bad = [(stats("4", 100, 30), stats("3", 1_900, 10))] * 3  # 30% against 0.5%
-    gates = Gates(max_error_rate=0.9, failure_limit=3)  # keep the ceiling out of it
+    # Keep the ceiling and the immediate rollback of a far-worse candidate out of it.
+    gates = Gates(max_error_rate=0.9, failure_limit=3, immediate_alpha=1e-100)
     rollout = fresh(gates=gates)
     outcomes = []
     for window in bad:
@@ -101,10 +102,49 @@ def test_one_failing_evaluation_holds_and_failure_limit_of_them_roll_back() -> N
 
 def test_a_failing_evaluation_blocks_the_end_of_a_stage() -> None:
     rollout = fed(
-        fresh(gates=Gates(max_error_rate=0.9)), [*healthy(96), (stats("4", 100, 30), stats("3", 1_900, 10))]
+        fresh(gates=Gates(max_error_rate=0.9, immediate_alpha=1e-100)),
+        [*healthy(96), (stats("4", 100, 30), stats("3", 1_900, 10))],
     )
     decision = decide(rollout, T0 + 30 * HOUR)
     assert decision.action == "hold" and decision.reason.startswith("failing (1/2)")
+
+
+def test_a_far_worse_relative_error_rate_rolls_back_without_waiting_for_the_failure_limit() -> None:
+    # 6% against 0.5% (ceiling out of the way): the relative e-value passes 1/alpha^2 = 400 in one
+    # window, so the rollback does not wait for a second failing evaluation.
+    rollout = fed(fresh(gates=Gates(max_error_rate=0.9)), [(stats("4", 200, 12), stats("3", 3_800, 19))])
+    decision = decide(rollout, T0 + 0.25 * HOUR)
+    assert (decision.action, decision.transition) == ("rollback", "rolled_back")
+    assert decision.evaluation is not None and decision.evaluation.immediate
+    assert decision.evaluation.e_value_worse >= 400 and "at once" in decision.reason
+    # The same window with the immediate threshold out of reach: one failing evaluation, a hold.
+    held = fed(
+        fresh(gates=Gates(max_error_rate=0.9, immediate_alpha=1e-100)),
+        [(stats("4", 200, 12), stats("3", 3_800, 19))],
+    )
+    assert decide(held, T0 + 0.25 * HOUR).reason.startswith("failing (1/2)")
+
+
+def test_a_merely_failing_relative_test_waits_for_the_failure_limit() -> None:
+    # An e-value between 1/alpha and 1/alpha^2 is a failing evaluation, not an immediate rollback.
+    rollout = fresh(gates=Gates(max_error_rate=0.9))
+    for errors in range(1, 12):
+        trial = fed(rollout, [(stats("4", 200, errors), stats("3", 3_800, 19))])
+        assert trial.evidence.last is not None
+        if 20 <= trial.evidence.last.e_value_worse < 400:
+            assert not trial.evidence.last.immediate
+            assert decide(trial, T0 + 0.25 * HOUR).action == "hold"
+            break
+    else:
+        raise AssertionError("no error count gave an e-value between 20 and 400")
+
+
+def test_immediate_alpha_defaults_to_alpha_squared_and_may_not_exceed_alpha() -> None:
+    assert Gates().immediate_e_value == pytest.approx(400)
+    assert Gates(alpha=0.01).immediate_e_value == pytest.approx(10_000)
+    assert Gates(immediate_alpha=0.001).immediate_e_value == pytest.approx(1_000)
+    with pytest.raises(ValueError, match="immediate_alpha must not exceed alpha"):
+        Gates(alpha=0.01, immediate_alpha=0.02)
 
 
 def test_far_worse_than_the_ceiling_rolls_back_at_once() -> None:

@@ -109,6 +109,21 @@ def test_change_point_offsets_equal_the_explicit_mixture() -> None:
         for index, start in enumerate(starts)
     ) + st.unstarted_weight(len(starts))
     assert st.change_point_e_value(totals, offsets, len(starts)) == pytest.approx(explicit, rel=1e-12)
+    weights = (0.2, 0.3, 0.5)
+    weighted = sum(
+        st.start_weight(index) * sum(weights[k] * math.exp(totals[k] - start[k]) for k in range(grid))
+        for index, start in enumerate(starts)
+    ) + st.unstarted_weight(len(starts))
+    found = st.change_point_e_value(totals, offsets, len(starts), weights)
+    assert found == pytest.approx(weighted, rel=1e-12)
+
+
+def test_the_fail_grid_prior_sums_to_one_and_favours_large_ratios() -> None:
+    from core.release.release_gates import FAIL_GRID_STEPS, FAIL_GRID_WEIGHTS
+
+    assert len(FAIL_GRID_WEIGHTS) == len(FAIL_GRID_STEPS)
+    assert sum(FAIL_GRID_WEIGHTS) == pytest.approx(1.0)
+    assert list(FAIL_GRID_WEIGHTS) == sorted(FAIL_GRID_WEIGHTS)
 
 
 def test_change_point_weights_sum_to_one() -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.release import sequential_stats as st
 
@@ -29,8 +29,12 @@ Outcome = Literal["pass", "fail", "inconclusive", "error"]
 
 # Alternatives of the relative test, as multiples of the minimum ratio that matters (1 + min_effect):
 # geometric (x1.6) up to ~13x, so large regressions gather evidence at their own pace; few points,
-# since each costs log(grid size) of evidence.
+# since each costs log(1 / its prior weight) of evidence.
 FAIL_GRID_STEPS = tuple(1.6**k for k in range(6))
+# Prior weights of those alternatives (sum 1). A far-worse candidate must be caught within hours,
+# from a handful of its errors, so every unit of log-evidence counts: the large ratios get the most
+# weight. A moderate regression is caught over days, where the extra log(1/weight) costs little.
+FAIL_GRID_WEIGHTS = (0.1, 0.1, 0.1, 0.2, 0.25, 0.25)
 # Alternatives of the pass test (the candidate is not worse by min_effect): ratios below 1 + min_effect.
 PASS_GRID = (1.0, 0.85, 0.7, 0.5)
 # Alternatives of the ceiling test, as multiples of max_error_rate.
@@ -61,6 +65,13 @@ class Gates(BaseModel):
     pass_alpha: float = Field(default=0.05, gt=0, lt=1)
     max_error_rate: float = Field(default=0.02, gt=0, lt=1, description="Absolute ceiling of the error rate")
     ceiling_alpha: float = Field(default=0.01, gt=0, lt=1)
+    immediate_alpha: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="The relative error test rolls back at once, without waiting for failure_limit, "
+        "when its e-value reaches 1/immediate_alpha (None: alpha squared); never above alpha",
+    )
     max_p95_ratio: float = Field(default=1.25, ge=1)
     latency_alpha: float = Field(default=0.001, gt=0, lt=1)
     latency_min_windows: int = Field(default=8, ge=3)
@@ -81,6 +92,18 @@ class Gates(BaseModel):
     change_point_hours: float = Field(
         default=24, gt=0, description="Spacing of the start times the error tests mix over"
     )
+
+    @model_validator(mode="after")
+    def _immediate_is_stricter(self) -> Gates:
+        # Every relative rollback then needs the e-value >= 1/alpha, so alpha still bounds them all.
+        if self.immediate_alpha is not None and self.immediate_alpha > self.alpha:
+            raise ValueError("immediate_alpha must not exceed alpha")
+        return self
+
+    @property
+    def immediate_e_value(self) -> float:
+        """The relative test's e-value that rolls back at once."""
+        return 1 / (self.immediate_alpha if self.immediate_alpha is not None else self.alpha**2)
 
 
 class VersionStats(BaseModel):
@@ -115,7 +138,10 @@ class Evaluation(BaseModel):
 
     at: float
     outcome: Outcome
-    immediate: bool = Field(default=False, description="The ceiling was crossed: roll back now")
+    immediate: bool = Field(
+        default=False,
+        description="The ceiling was crossed, or the relative test reached immediate_e_value: roll back now",
+    )
     window_start: float
     window_end: float
     e_value_worse: float = 1.0
@@ -135,7 +161,9 @@ class Totals(BaseModel):
     stable_failed: int = 0
 
     def add(self, candidate: VersionStats, stable: VersionStats) -> Totals:
-        return Totals.model_construct(  # sums of validated counts: nothing to check
+        # The validating constructor: pydantic-core checks four ints faster than model_construct
+        # copies them in Python (this runs twice per evaluation).
+        return Totals(
             candidate_requests=self.candidate_requests + candidate.requests,
             candidate_failed=self.candidate_failed + candidate.failed,
             stable_requests=self.stable_requests + stable.requests,
@@ -224,7 +252,9 @@ def e_values(evidence: Evidence) -> tuple[float, float, float]:
     """(worse, not worse, ceiling) e-values of the evidence; 1 before any evaluation."""
     if not evidence.worse:
         return 1.0, 1.0, 1.0
-    worse = st.change_point_e_value(evidence.worse, evidence.worse_offsets, evidence.change_points)
+    worse = st.change_point_e_value(
+        evidence.worse, evidence.worse_offsets, evidence.change_points, FAIL_GRID_WEIGHTS
+    )
     not_worse = st.mixture_e_value(evidence.not_worse)
     ceiling = st.change_point_e_value(evidence.ceiling, evidence.ceiling_offsets, evidence.change_points)
     return worse, not_worse, ceiling
@@ -277,34 +307,25 @@ def evaluate(
         latency_candidate = (*latency_candidate, candidate.p95_ms)[-keep:]
         latency_stable = (*latency_stable, stable.p95_ms)[-keep:]
 
-    evidence = evidence.model_copy(
-        update={
-            **fields,
-            "worse": worse,
-            "not_worse": not_worse,
-            "ceiling": ceiling,
-            "latency_candidate": latency_candidate,
-            "latency_stable": latency_stable,
-            "bake": evidence.bake.add(candidate, stable),
-            "stage": evidence.stage.add(candidate, stable),
-            "evaluated_until": end,
-            "evaluations": evidence.evaluations + 1,
-            "consecutive_errors": 0,
-        }
-    )
-    e_worse, e_not_worse, e_ceiling = e_values(evidence)
+    bake = evidence.bake.add(candidate, stable)
+    started = fields["change_points"]
+    e_worse = st.change_point_e_value(worse, fields["worse_offsets"], started, FAIL_GRID_WEIGHTS)
+    e_not_worse = st.mixture_e_value(not_worse)
+    e_ceiling = st.change_point_e_value(ceiling, fields["ceiling_offsets"], started)
     reasons: list[str] = []
-    immediate = e_ceiling >= 1 / gates.ceiling_alpha
-    if immediate:
+    far_worse = e_worse >= gates.immediate_e_value
+    immediate = e_ceiling >= 1 / gates.ceiling_alpha or far_worse
+    if e_ceiling >= 1 / gates.ceiling_alpha:
         reasons.append(
             f"error rate above the {gates.max_error_rate:.2%} ceiling (e-value {e_ceiling:.3g} >= "
             f"{1 / gates.ceiling_alpha:g}; "
-            f"{evidence.bake.candidate_failed}/{evidence.bake.candidate_requests} over the bake)"
+            f"{bake.candidate_failed}/{bake.candidate_requests} over the bake)"
         )
     if e_worse >= 1 / gates.alpha:
         reasons.append(
             f"error rate higher than stable by more than {gates.min_effect:.0%} "
-            f"(e-value {e_worse:.3g} >= {1 / gates.alpha:g})"
+            f"(e-value {e_worse:.3g} >= {1 / gates.alpha:g}"
+            + (f"; >= {gates.immediate_e_value:g}: at once)" if far_worse else ")")
         )
     p_value, ratio = latency_test(gates, latency_candidate, latency_stable, only_above=gates.max_p95_ratio)
     if (
@@ -337,8 +358,26 @@ def evaluate(
         latency_ratio=ratio,
         reasons=tuple(reasons),
     )
-    fails = evidence.consecutive_fails + 1 if failing else 0
-    return evidence.model_copy(update={"consecutive_fails": fails, "last": evaluation}), evaluation
+    # One copy of the evidence per evaluation (this runs every 15 minutes for weeks in the
+    # simulation's thousands of bakes, and in every scheduled run).
+    updated = evidence.model_copy(
+        update={
+            **fields,
+            "worse": worse,
+            "not_worse": not_worse,
+            "ceiling": ceiling,
+            "latency_candidate": latency_candidate,
+            "latency_stable": latency_stable,
+            "bake": bake,
+            "stage": evidence.stage.add(candidate, stable),
+            "evaluated_until": end,
+            "evaluations": evidence.evaluations + 1,
+            "consecutive_errors": 0,
+            "consecutive_fails": evidence.consecutive_fails + 1 if failing else 0,
+            "last": evaluation,
+        }
+    )
+    return updated, evaluation
 
 
 def latency_test(

@@ -171,11 +171,22 @@ def open_change_point(
     return tuple(logaddexp(offset, term - total) for offset, total in zip(offsets, totals, strict=True))
 
 
-def change_point_e_value(totals: Sequence[float], offsets: Sequence[float], started: int) -> float:
-    """sum_s weight_s * mean_k LR_k(since s), plus the weight of change points not started yet.
-    A mixture of nonnegative supermartingales that each start at 1 (Ville: P(sup >= 1/alpha) <= alpha)."""
-    mean = sum(math.exp(min(700.0, total + offset)) for total, offset in zip(totals, offsets, strict=True))
-    return mean / len(totals) + unstarted_weight(started)
+def change_point_e_value(
+    totals: Sequence[float],
+    offsets: Sequence[float],
+    started: int,
+    grid_weights: Sequence[float] | None = None,
+) -> float:
+    """sum_s weight_s * sum_k v_k LR_k(since s), plus the weight of change points not started yet;
+    v_k are the grid's prior weights (uniform when None; they must sum to 1). A mixture of
+    nonnegative supermartingales that each start at 1 (Ville: P(sup >= 1/alpha) <= alpha)."""
+    if grid_weights is None:
+        mean = sum(math.exp(min(700.0, t + o)) for t, o in zip(totals, offsets, strict=True)) / len(totals)
+    else:
+        mean = sum(
+            v * math.exp(min(700.0, t + o)) for t, o, v in zip(totals, offsets, grid_weights, strict=True)
+        )
+    return mean + unstarted_weight(started)
 
 
 def mixture_e_value(totals: Sequence[float]) -> float:
