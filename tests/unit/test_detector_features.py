@@ -81,6 +81,21 @@ def test_rhythm_separates_a_burst_from_a_long_reflection() -> None:
     assert "rh:ellipsis" in long and burst.get("rh:ellipsis") is None
 
 
+def test_a_complete_sentence_is_marked_and_a_clipped_fragment_is_not() -> None:
+    assert "rh:one_complete_sentence" in _names("블랙홀은 어떻게 작동하는지 궁금해요")
+    assert "rh:one_complete_sentence" in _names("Could you explain how a pressure cooker works so fast?")
+    assert "rh:complete_end" not in _names("테스트 또 깨짐. 어제 고친 건데")
+    assert "rh:complete_end" not in _names("왜 또 안 돼?? 진짜!!")
+    assert "rh:complete_end" not in _names("ㅋㅋㅋ 이거 완전 웃기다")
+
+
+def test_check_retrospection_and_planning_phrases() -> None:
+    assert "fn:check_request" in _names("설명서대로 했는데 제가 제대로 한 건지 모르겠어요.")
+    assert "fn:check_request" in _names("Could you double-check the totals?")
+    assert "fn:retrospection" in _names("I remember when we were kids and camped by the lake.")
+    assert "fn:planning" in _names("이사 준비를 날짜별로 나눠 주세요.")
+
+
 def test_the_model_file_loads_with_every_part() -> None:
     model = load_model()
     assert set(model) == set(PARTS)
@@ -111,8 +126,8 @@ def test_the_model_ships_as_package_data() -> None:
     assert '"core.persona.data" = ["*.json"]' in pyproject
     assert (DATA_DIR / MODEL_FILE).is_file()
     assert Path(inference.__file__).parent / "data" / MODEL_FILE == DATA_DIR / MODEL_FILE
-    # Small enough to parse in a few milliseconds at cold start.
-    assert (DATA_DIR / MODEL_FILE).stat().st_size < 600_000
+    # Small enough to parse in a few milliseconds at cold start (pruned, rounded weights).
+    assert (DATA_DIR / MODEL_FILE).stat().st_size < 150 * 1024
 
 
 _PROBE = (

@@ -27,7 +27,7 @@ from itertools import pairwise
 from core.persona.data import load_data
 from core.persona.vocabulary import Part
 
-BUCKETS = 1 << 18  # hashed n-gram space; only buckets seen in training carry a weight
+BUCKETS = 1 << 16  # hashed n-gram space; only buckets seen in training carry a weight
 NGRAM_NORM = 2.0
 
 # ---- word lists (data files) and how each term matches -------------------------------------
@@ -106,6 +106,8 @@ _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
 _ELLIPSIS = re.compile(r"\.{3,}|…")
 _CAPS_WORD = re.compile(r"\b[A-Z]{3,}\b")
 _PUNCT = re.compile(r"[!?.,;:~…]")
+_TRAILING = re.compile(r"[\s.!?~…)\]\"']+$")
+_COMPLETE_KO = re.compile(r"(요|니다|니까|다|죠|까|네|나|지)$")
 
 # Sentence functions: feature -> (Korean substrings, English word sequences, cue). Literal
 # tests, not regex alternations: `in` on a string and phrase lookups cost nanoseconds per
@@ -142,6 +144,15 @@ _FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "어때요?",
             "어때?",
             "괜찮지",
+            "제대로 한 건지",
+            "잘한 건지",
+            "맞게 한",
+            "맞는 건지",
+            "실수였을까",
+            "틀린 데",
+            "빠진 게",
+            "빠진 조항",
+            "봐 주",
         ),
         (
             "is this right",
@@ -193,6 +204,16 @@ _FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "or nah",
             "am i right",
             "quick check",
+            "double-check",
+            "double check",
+            "look it over",
+            "look over",
+            "does it read",
+            "did i make a mistake",
+            "was that the wrong",
+            "was that too",
+            "did i miscount",
+            "am i right",
         ),
         "intent:validation<-request to check",
     ),
@@ -217,6 +238,13 @@ _FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "었던",
             "았던",
             "했던",
+            "었었",
+            "았었",
+            "했었",
+            "기억이 나",
+            "기억나",
+            "어릴 때",
+            "벌써 일 년",
         ),
         (
             "looking back",
@@ -237,6 +265,12 @@ _FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "those days",
             "ever since",
             "thinking back",
+            "i remember",
+            "i remembered",
+            "when we were",
+            "when i was",
+            "i finally",
+            "it felt",
         ),
         "intent:reflection<-retrospection",
     ),
@@ -262,6 +296,12 @@ _FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "할 일",
             "주차별",
             "월별",
+            "날짜별",
+            "주마다",
+            "단계별",
+            "차례대로",
+            "순서대로",
+            "무엇부터",
         ),
         (
             "plan",
@@ -285,6 +325,13 @@ _FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "lay out",
             "map out",
             "sketch",
+            "steps",
+            "first few steps",
+            "in order",
+            "rota",
+            "weekly",
+            "each day",
+            "where to begin",
         ),
         "intent:planning<-planning words",
     ),
@@ -328,6 +375,7 @@ _FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "막혔",
             "충돌",
             "틀렸",
+            "안 바뀌",
         ),
         (
             "error",
@@ -361,6 +409,12 @@ _FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "can't find",
             "doesn't exist",
             "not found",
+            "denied",
+            "stopped",
+            "no matter",
+            "keeps beeping",
+            "nothing prints",
+            "doesn't",
         ),
         "intent:problem_solving<-error report",
     ),
@@ -682,6 +736,17 @@ def extract(message: str) -> Extracted:
     if caps:
         features["rh:caps"] = 1.0
         cues.append(f"pace:burst<-'{caps[0]}'")
+    # An ordinary complete sentence reads as `medium` however short: a finished Korean ending
+    # (해요체, 합쇼체, 해라체) or an English sentence of several words that ends properly; clipped
+    # fragments (됨, 깨짐, ㅡㅡ, no ending) and fired-off punctuation read as `burst`.
+    tail = _TRAILING.sub("", text)
+    complete = bool(_COMPLETE_KO.search(tail)) or (
+        not _HANGUL_RUN.search(tail[-3:]) and len(words) >= 6 and text[-1] in ".?"
+    )
+    if complete and "!!" not in text and "??" not in text and "ㅋㅋ" not in squeezed:
+        features["rh:complete_end"] = 1.0
+        if count == 1:
+            features["rh:one_complete_sentence"] = 1.0
     if width <= 25:
         cues.append("pace:burst<-short message")
     elif width >= 160 and count <= 2:
