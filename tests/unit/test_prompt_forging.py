@@ -153,7 +153,7 @@ def test_the_chat_pipeline_hands_a_converse_backend_the_turns() -> None:
     snapshot = CatalogSnapshot(CATALOG, Router(CATALOG))
     backend = ConverseBackend()
     sessions = MemorySessions()
-    service = ChatService(lambda: snapshot, backend, sessions)  # type: ignore[arg-type]
+    service = ChatService(lambda: snapshot, backend, sessions)
     first = ChatInput(message="hello", resonance_key="calm-medium-learning", session_id="s1", locale="en")
     service.chat(first)  # no history yet: one plain user message
     assert backend.calls[-1][1] == []
