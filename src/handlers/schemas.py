@@ -203,3 +203,39 @@ def json_content(model: type[BaseModel], description: str) -> Any:
 
 def error_responses(*statuses: int) -> dict[int, Any]:
     return {status: json_content(ErrorResponse, "Error") for status in statuses}
+
+
+class LegacyV1Error(_Doc):
+    """The replaced service's v1 error shape."""
+
+    detail: str
+
+
+class LegacyV2ErrorBody(_Doc):
+    code: str
+    message: str
+    field: str | None
+    details: list[dict[str, Any]] | None = None
+
+
+class LegacyV2Error(_Doc):
+    """The replaced service's v2 error shape."""
+
+    success: bool
+    error: LegacyV2ErrorBody
+    request_id: str | None
+    timestamp: str
+
+
+# Every old route may also meet the service's own edge answers (body guard, routing, outage).
+LEGACY_EDGE_STATUSES = (400, 404, 405, 413, 415, 422, 503)
+
+
+def legacy_error_responses(dialect: str, *statuses: int) -> dict[int, Any]:
+    """The old route's documented answers: its success (in the old shape) and its errors."""
+    model = LegacyV1Error if dialect == "v1" else LegacyV2Error
+    errors = {
+        status: json_content(model, f"Error in the old {dialect} shape")
+        for status in sorted({*LEGACY_EDGE_STATUSES, *statuses})
+    }
+    return {200: {"description": f"Success in the old {dialect} shape"}, **errors}

@@ -16,6 +16,7 @@ from handlers.common.legacy_calls import process
 from handlers.common.legacy_dialect import V1ProcessRequest, v1_process
 from handlers.common.observability import record_persona
 from handlers.common.responses import json_ok
+from handlers.schemas import legacy_error_responses
 
 router = APIGatewayRouter()
 
@@ -24,7 +25,10 @@ router = APIGatewayRouter()
     "/api/persona/process",
     summary="Old v1 API: route a message and answer it (use POST /v1/chat)",
     description='Errors are `{"detail": "message"}`. Successor: POST /v1/chat.',
-    responses={200: {"description": "`{content, persona_used, confidence}`"}},
+    responses={
+        **legacy_error_responses("v1"),
+        200: {"description": "`{content, persona_used, confidence}`"},
+    },
     tags=["legacy"],
     deprecated=True,
 )

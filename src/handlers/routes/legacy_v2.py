@@ -36,6 +36,7 @@ from handlers.common.legacy_dialect import (
 )
 from handlers.common.observability import record_persona
 from handlers.common.responses import check_message_size, json_ok
+from handlers.schemas import legacy_error_responses
 
 router = APIGatewayRouter()
 
@@ -44,7 +45,11 @@ _STARTED = time.monotonic()
 
 
 @router.get(
-    "/api/v2/health", summary="Old v2 API: liveness (use GET /health)", tags=["legacy"], deprecated=True
+    "/api/v2/health",
+    summary="Old v2 API: liveness (use GET /health)",
+    responses=legacy_error_responses("v2"),
+    tags=["legacy"],
+    deprecated=True,
 )
 def v2_health() -> Response[Any]:
     return json_ok({"status": "healthy", "version": settings().service_version, "timestamp": utc_timestamp()})
@@ -53,6 +58,7 @@ def v2_health() -> Response[Any]:
 @router.get(
     "/api/v2/status",
     summary="Old v2 API: service status (use GET /health/ready)",
+    responses=legacy_error_responses("v2"),
     tags=["legacy"],
     deprecated=True,
 )
@@ -76,6 +82,7 @@ def v2_status() -> Response[Any]:
 @router.post(
     "/api/v2/process",
     summary="Old v2 API: route a message and answer it (use POST /v1/chat)",
+    responses=legacy_error_responses("v2"),
     tags=["legacy"],
     deprecated=True,
 )
@@ -88,6 +95,7 @@ def v2_process_route(body: V2ProcessRequest) -> Response[Any]:
 @router.post(
     "/api/v2/recommend",
     summary="Old v2 API: recommend a persona for a scenario (use POST /v1/personas/recommend)",
+    responses=legacy_error_responses("v2"),
     tags=["legacy"],
     deprecated=True,
 )
@@ -125,6 +133,7 @@ def _bulk_item(index: int, item: Any) -> dict[str, Any]:
 @router.post(
     "/api/v2/bulk-process",
     summary="Old v2 API: process up to 100 requests, each failing alone (use POST /v1/route:batch)",
+    responses=legacy_error_responses("v2"),
     tags=["legacy"],
     deprecated=True,
 )
@@ -155,6 +164,7 @@ def v2_bulk_route(body: V2BulkRequest) -> Response[Any]:
 @router.get(
     "/api/v2/personas",
     summary="Old v2 API: personas (use GET /v1/personas)",
+    responses=legacy_error_responses("v2"),
     tags=["legacy"],
     deprecated=True,
 )
@@ -166,6 +176,7 @@ def v2_personas() -> Response[Any]:
 @router.get(
     "/api/v2/personas/<name>",
     summary="Old v2 API: one persona, name in any case (use GET /v1/personas/{name})",
+    responses=legacy_error_responses("v2"),
     tags=["legacy"],
     deprecated=True,
 )
@@ -176,6 +187,7 @@ def v2_persona_route(name: str) -> Response[Any]:
 @router.get(
     "/api/v2/cache-stats",
     summary="Old v2 API: warm catalog and route cache of this execution environment",
+    responses=legacy_error_responses("v2"),
     tags=["legacy"],
     deprecated=True,
 )
