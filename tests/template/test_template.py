@@ -34,6 +34,7 @@ DEPLOY_ALARMS = {
     "ApiNewVersionLatencyAlarm",
     "ApiGateway5xxAlarm",
     "RoutingFailuresAlarm",
+    "UnhandledErrorsAlarm",
     "AdminNewVersionErrorsAlarm",
 }
 WRITE_ACTIONS = {
@@ -307,6 +308,7 @@ def test_alarms_are_attached_enabled_and_watch_the_new_version() -> None:
         "ApiNewVersionLatencyAlarm",
         "ApiGateway5xxAlarm",
         "RoutingFailuresAlarm",
+        "UnhandledErrorsAlarm",
     }
     for name in names:
         assert prod[name]["Properties"].get("ActionsEnabled", True) is True
@@ -316,6 +318,9 @@ def test_alarms_are_attached_enabled_and_watch_the_new_version() -> None:
     routing = prod["RoutingFailuresAlarm"]["Properties"]
     assert routing["MetricName"] == "RoutingFailures"
     assert {d["Name"] for d in routing["Dimensions"]} == {"service", "FunctionVersion"}
+    unhandled = prod["UnhandledErrorsAlarm"]["Properties"]
+    assert unhandled["MetricName"] == "UnhandledErrors"
+    assert unhandled["Dimensions"] == routing["Dimensions"]
     # Stage-wide 5XX is a rate over two minutes: one throttled model call must not roll back.
     gateway = prod["ApiGateway5xxAlarm"]["Properties"]
     assert gateway["Statistic"] == "Average" and 0 < gateway["Threshold"] < 1
