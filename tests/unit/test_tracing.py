@@ -56,3 +56,17 @@ def test_enabled_annotates_inside_a_subsegment(monkeypatch: pytest.MonkeyPatch) 
     # Outside a request there is nothing to annotate, and nothing fails.
     tracing.annotate(persona="Elro")
     assert fake.provider.subsegment.annotations["persona"] == "Lua"
+
+
+def test_trace_names_behind_the_catch_all_are_known_routes_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from handlers.api import app
+    from handlers.common.app import _trace_name
+
+    monkeypatch.setattr(tracing, "ENABLED", True)
+    proxy = "/{proxy+}"
+    assert _trace_name(app, {"resource": proxy, "path": "/v1/route"}) == "/v1/route"
+    # A client-chosen path never becomes a trace name (unbounded cardinality).
+    assert _trace_name(app, {"resource": proxy, "path": "/no/such/path"}) == proxy
+    assert _trace_name(app, {"resource": "/v1/chat", "path": "/v1/chat"}) == "/v1/chat"
+    monkeypatch.setattr(tracing, "ENABLED", False)
+    assert _trace_name(app, {"resource": proxy, "path": "/v1/route"}) == proxy

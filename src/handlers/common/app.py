@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from core.shared.errors import DomainError, ModelUnavailable
+from handlers.common import tracing
 from handlers.common.http import (
     JSON_CONTENT_TYPE,
     STATUS_BY_CODE,
@@ -207,6 +208,21 @@ def allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
     return methods
 
 
+def _trace_name(app: APIGatewayRestResolver, event: dict[str, Any]) -> str:
+    """The subsegment name: the API Gateway resource, except behind the public API's catch-all
+    (`/{proxy+}`), where a path the app routes statically names it. Unknown paths keep the
+    resource, so client-chosen paths never become trace names."""
+    resource = str(event.get("resource") or "request")
+    if "{proxy+}" not in resource or not tracing.ENABLED:
+        return resource
+    path = event.get("path")
+    routes = getattr(app, "_static_routes", [])
+    matched = isinstance(path, str) and any(
+        isinstance(r.rule, re.Pattern) and r.rule.fullmatch(path) for r in routes
+    )
+    return str(path) if matched else resource
+
+
 def lambda_entry(app: APIGatewayRestResolver, step: ResponseStep | None = None) -> Handler:
     """Wrap a resolver into a Lambda handler: guard, resolve, and always finish with the envelope,
     headers, request metrics, correlation id and the cold-start metric."""
@@ -231,7 +247,7 @@ def lambda_entry(app: APIGatewayRestResolver, step: ResponseStep | None = None) 
             if not isinstance(event, dict):
                 response = error_response("BAD_REQUEST", "not an API Gateway proxy event", request_id)
             else:
-                with traced_request(str(event.get("resource") or "request")):
+                with traced_request(_trace_name(app, event)):
                     response = precheck(event, request_id) or app.resolve(event, context)
         except Exception:
             REQUEST.unexpected = True
