@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FIRST_SCREEN_LINES = 45
+FIRST_SCREEN_LINES = 50
 # Backticked tokens read as repository paths when they start with one of these folders;
 # `core/...` and `handlers/...` are module paths under src/, as the docs write them.
 PATH_ROOTS = ("docs/", "scripts/", "bench/", "events/", "tests/", "src/", ".ci/", "core/", "handlers/")
@@ -32,6 +32,14 @@ def test_readme_first_screen_names_prerequisites_and_commands(needle: str) -> No
     assert needle in first_screen(), (
         f"the README's first {FIRST_SCREEN_LINES} lines do not mention {needle!r}"
     )
+
+
+def test_readme_first_screen_lists_the_whole_vocabulary() -> None:
+    from core.persona.vocabulary import INTENTS, PACES, TONES
+
+    screen = first_screen()
+    missing = [value for value in (*TONES, *PACES, *INTENTS) if value not in screen]
+    assert not missing, f"the README's first {FIRST_SCREEN_LINES} lines do not list {missing}"
 
 
 def referenced_paths(text: str) -> set[str]:
