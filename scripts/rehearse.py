@@ -1,7 +1,8 @@
 """`make rehearse`: a good and a bad release story through the simulation (the real controller and
 gates, scripts/rollout_simulation.py), each printed as a timeline and drawn as a chart:
 rehearsal/<story>.png with the candidate's traffic share and each version's error rate over the
-days, transitions marked.
+days, transitions marked; and rehearsal/<story>.html, the release page of its final state
+(scripts/release_report.py, what `scripts/rollout.py status --html` writes).
 
     .venv/bin/python scripts/rehearse.py [--out rehearsal] [--seed 7]
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
+from scripts.release_report import write_html
 from scripts.rollout_simulation import Scenario, Trace, run
 
 STORIES = {
@@ -100,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(options.out) / f"{name}.png"
         chart(path, f"{name} release (seed {options.seed})", trace, result["timeline"])
         print(f"  chart: {path}")
+        if trace.rollout is not None:
+            history = trace.rollout.get("history") or [{}]
+            page = write_html(trace.rollout, path.with_suffix(".html"), now=history[-1].get("at"))
+            print(f"  release page: {page}")
     return 0
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import html
+import itertools
 import json
+import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -44,6 +46,7 @@ border-bottom:1px solid #ddd;vertical-align:top}td.n{text-align:right;font-varia
 background:#fdecea}.neutral{color:#3a3a3a;border-color:#6b6b6b;background:#f1f1f1}
 .muted{color:#555}svg{max-width:100%;height:auto;display:block;margin:6px 0}
 svg text{font:12px system-ui,sans-serif;fill:#1a1a1a}
+details summary{cursor:pointer;margin:6px 0}
 """
 
 
@@ -269,25 +272,180 @@ def _td(value: object, numeric: bool = False) -> str:
     return f'<td class="n">{_e(value)}</td>' if numeric else f"<td>{_e(value)}</td>"
 
 
+# Names an evaluation's values have in the stored history (core.release.evaluation_history) and in
+# the full Evaluation (`evidence.last`, older states): the page reads either.
+EVALUATION_KEYS = {
+    "e_worse": ("e_worse", "e_value_worse"),
+    "e_not_worse": ("e_not_worse", "e_value_not_worse"),
+    "e_ceiling": ("e_ceiling", "e_value_ceiling"),
+    "latency_p": ("latency_p", "latency_p_value"),
+    "latency_ratio": ("latency_ratio",),
+}
+# The chart's series: key, label, colour, the gate setting whose 1/alpha is its threshold, default alpha.
+E_SERIES = (
+    ("e_worse", "worse (fail test)", "#b00020", "alpha", 0.05),
+    ("e_not_worse", "not worse (pass test)", "#1b5e20", "pass_alpha", 0.05),
+    ("e_ceiling", "above the ceiling", "#a34f00", "ceiling_alpha", 0.01),
+)
+OUTCOME_COLOR = {"pass": "#1b5e20", "inconclusive": "#6b6b6b", "fail": "#b00020", "error": "#7b1fa2"}
+# Longer evaluation tables fold into <details>.
+OPEN_ROWS = 12
+# Log axis bounds (decades): e-values beyond are drawn at the edge, their tooltip has the value.
+MIN_DECADE, MAX_DECADE = -6, 12
+
+
+def _value(item: Mapping[str, Any], key: str) -> float | None:
+    for name in EVALUATION_KEYS.get(key, (key,)):
+        number = _num(item.get(name))
+        if number is not None:
+            return number
+    return None
+
+
 def evaluations_of(rollout: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Gate evaluations: the stored list if the controller keeps one, else the last evaluation."""
-    for name in ("evaluations", "gate_results"):
-        found = [_map(item) for item in _list(rollout.get(name))]
-        if found:
-            return found
+    """Gate evaluations: the history the controller keeps (`evaluations`), else the last one."""
+    found = [_map(item) for item in _list(rollout.get("evaluations")) if _map(item)]
+    if found:
+        return sorted(found, key=lambda item: _num(item.get("at")) or 0.0)
     last = _map(_map(rollout.get("evidence")).get("last"))
     return [last] if last else []
 
 
-def evaluations_html(evaluations: Sequence[Mapping[str, Any]], evidence: Mapping[str, Any]) -> str:
+# Short names of the thresholds, written on the chart next to their lines.
+THRESHOLD_NAMES = {"e_worse": "fail", "e_not_worse": "pass", "e_ceiling": "ceiling"}
+
+
+def thresholds(gates: Mapping[str, Any]) -> list[tuple[str, float, str]]:
+    """(short name, e-value, colour) of each line the gates act on."""
+    lines = []
+    for key, _, color, setting, default in E_SERIES:
+        alpha = _num(gates.get(setting)) or default
+        lines.append((f"{THRESHOLD_NAMES[key]} (1/{setting})", 1 / alpha, color))
+    alpha = _num(gates.get("alpha")) or 0.05
+    immediate = _num(gates.get("immediate_alpha")) or alpha**2
+    lines.append(("rollback at once", 1 / immediate, "#b00020"))
+    return lines
+
+
+def _log10(value: float) -> float:
+    return math.log10(value) if value > 0 else float(MIN_DECADE)
+
+
+def e_values_svg(evaluations: Sequence[Mapping[str, Any]], gates: Mapping[str, Any]) -> str:
+    """The three e-values over time on a log axis, the thresholds as dashed lines, and a marker per
+    evaluation coloured by its outcome."""
+    timed = [(at, item) for item in evaluations if (at := _num(item.get("at"))) is not None]
+    if len(timed) < 2:
+        return '<p class="muted">Too few evaluations stored for a chart.</p>'
+    lines = thresholds(gates)
+    logs = [_log10(v) for _, item in timed for key, *_ in E_SERIES if (v := _value(item, key)) is not None]
+    logs += [math.log10(value) for _, value, _ in lines]
+    low = max(MIN_DECADE, min(math.floor(min(logs)), -1))
+    high = min(MAX_DECADE, max(math.ceil(max(logs)), 1))
+    height, top, plot_bottom, strip = 300, 12, 250, 262
+    start, end = timed[0][0], timed[-1][0]
+
+    def y(value: float) -> float:
+        clamped = min(max(_log10(value), low), high)
+        return top + (high - clamped) / (high - low) * (plot_bottom - top)
+
+    parts = [
+        f'<svg role="img" aria-label="E-values per evaluation, log scale" viewBox="0 0 {WIDTH} {height}" '
+        'class="e-values">',
+        f'<rect x="{LEFT}" y="{top}" width="{WIDTH - LEFT - RIGHT}" height="{plot_bottom - top}" '
+        'fill="none" stroke="#bbb"/>',
+    ]
+    step = 1 if high - low <= 8 else 2
+    for decade in range(low, high + 1, step):
+        at_y = y(10.0**decade)
+        parts.append(f'<path d="M{LEFT},{at_y:.1f}H{WIDTH - RIGHT}" stroke="#eee"/>')
+        parts.append(f'<text x="{LEFT - 6}" y="{at_y + 4:.1f}" text-anchor="end">1e{decade}</text>')
+    named: dict[float, list[str]] = {}
+    for label, value, color in lines:
+        at_y = y(value)
+        named.setdefault(value, []).append(label)
+        parts.append(
+            f'<path class="threshold" d="M{LEFT},{at_y:.1f}H{WIDTH - RIGHT}" stroke="{color}" '
+            f'stroke-dasharray="6 4" stroke-width="1.2"><title>{_e(label)} = {value:g}</title></path>'
+        )
+    for value, labels in named.items():  # one label per line, thresholds that coincide share it
+        parts.append(
+            f'<text x="{WIDTH - RIGHT - 4}" y="{y(value) - 3:.1f}" text-anchor="end">'
+            f"{_e(' / '.join(labels))} = {value:g}</text>"
+        )
+    for (_, before), (at, item) in itertools.pairwise(timed):
+        if item.get("stage") is not None and item.get("stage") != before.get("stage"):
+            x = _x(at, start, end)
+            parts.append(
+                f'<path class="stage-change" d="M{x:.1f},{top}V{plot_bottom}" stroke="#1a1a1a" '
+                f'stroke-dasharray="2 3"><title>stage {_e(item.get("stage"))} from {_e(_when(at))}'
+                "</title></path>"
+            )
+            # Near the right edge the label goes on the line's left, inside the chart.
+            side = f'x="{x - 3:.1f}" text-anchor="end"' if x > WIDTH - RIGHT - 70 else f'x="{x + 3:.1f}"'
+            parts.append(f'<text {side} y="{top + 12}">stage {_e(item.get("stage"))}</text>')
+    for key, label, color, _, _ in E_SERIES:
+        path: list[str] = []
+        pen_up = True
+        for at, item in timed:
+            found = _value(item, key)
+            if found is None:  # an evaluation without metrics: a gap in the line
+                pen_up = True
+                continue
+            path.append(f"{'M' if pen_up else 'L'}{_x(at, start, end):.1f},{y(found):.1f}")
+            pen_up = False
+        if path:
+            parts.append(
+                f'<path class="e-line {key}" d="{"".join(path)}" fill="none" stroke="{color}" '
+                f'stroke-width="1.6"><title>{_e(label)}</title></path>'
+            )
+    for at, item in timed:
+        outcome = str(item.get("outcome", "?"))
+        x = _x(at, start, end)
+        values = ", ".join(
+            f"{name} {found:.3g}" for name, *_ in E_SERIES if (found := _value(item, name)) is not None
+        )
+        tip = f"{_when(at)}: {outcome}" + (f" ({values})" if values else "")
+        parts.append(
+            f'<rect class="outcome {_e(outcome)}" x="{x - 1.5:.1f}" y="{strip}" width="3" height="12" '
+            f'fill="{OUTCOME_COLOR.get(outcome, "#6b6b6b")}"><title>{_e(tip)}</title></rect>'
+        )
+    parts.append(f'<text x="4" y="{strip + 10}">outcome</text>')
+    parts.append(f'<text x="{LEFT}" y="{height - 6}">{_e(_when(start))}</text>')
+    parts.append(f'<text x="{WIDTH - RIGHT}" y="{height - 6}" text-anchor="end">{_e(_when(end))}</text>')
+    parts.append("</svg>")
+    legend = (
+        " ".join(
+            f'<span class="badge" style="color:{color};border-color:{color}">{_e(label)}</span>'
+            for _, label, color, _, _ in E_SERIES
+        )
+        + " "
+        + " ".join(
+            f'<span class="badge" style="color:#fff;background:{color};border-color:{color}">'
+            f"{_e(name)}</span>"
+            for name, color in OUTCOME_COLOR.items()
+        )
+    )
+    note = (
+        '<p class="muted">E-values on a log scale; dashed: the thresholds (1/alpha) at which a test '
+        "decides; dotted: a new stage; the strip below marks each stored evaluation's outcome.</p>"
+    )
+    return f"<p>{legend}</p>" + "".join(parts) + note
+
+
+def evaluations_html(
+    evaluations: Sequence[Mapping[str, Any]],
+    evidence: Mapping[str, Any],
+    gates: Mapping[str, Any] | None = None,
+) -> str:
     count = evidence.get("evaluations")
     note = ""
     if isinstance(count, int) and count > len(evaluations):
-        # The controller keeps running totals and the latest evaluation, not every one of them;
-        # the transitions each evaluation caused are in the history below.
+        # The controller keeps every change of outcome, every fail and one evaluation an hour
+        # (core.release.evaluation_history); older states only the latest one.
         note = (
-            f'<p class="muted">{count} evaluations ran; the rollout stores the latest '
-            f"{len(evaluations)} (transitions they caused are in the history).</p>"
+            f'<p class="muted">{count} evaluations ran; the rollout stores {len(evaluations)}: every '
+            "change of outcome or stage, every fail, and one an hour otherwise.</p>"
         )
     if not evaluations:
         return note + '<p class="muted">No gate evaluation stored yet.</p>'
@@ -295,21 +453,47 @@ def evaluations_html(evaluations: Sequence[Mapping[str, Any]], evidence: Mapping
     for item in evaluations:
         outcome = str(item.get("outcome", "?"))
         badge = f'<td><span class="badge {OUTCOME_CLASS.get(outcome, "neutral")}">{_e(outcome)}</span></td>'
+        stage = item.get("stage")
         rows.append(
             [
                 _td(_when(_num(item.get("at")))),
+                _td("–" if stage is None else stage, True),
+                _td(_pct(item.get("share"), 0) if item.get("share") is not None else "–", True),
                 badge,
-                _td(item.get("e_value_worse"), True),
-                _td(item.get("e_value_not_worse"), True),
-                _td(item.get("latency_p_value"), True),
+                _td(_value(item, "e_worse"), True),
+                _td(_value(item, "e_not_worse"), True),
+                _td(_value(item, "e_ceiling"), True),
+                _td(_value(item, "latency_p"), True),
+                _td(_value(item, "latency_ratio"), True),
                 _td(
                     "; ".join(str(r) for r in _list(item.get("reasons")))
                     or ("immediate" if item.get("immediate") else "")
                 ),
             ]
         )
-    headers = ["at", "outcome", "e-value (worse)", "e-value (not worse)", "latency p", "reasons"]
-    return note + _table(headers, rows, "evaluations")
+    headers = [
+        "at",
+        "stage",
+        "share",
+        "outcome",
+        "e-value (worse)",
+        "e-value (not worse)",
+        "e-value (ceiling)",
+        "latency p",
+        "p95 ratio",
+        "reasons",
+    ]
+    table = _table(headers, rows, "evaluations")
+    if len(rows) > OPEN_ROWS:
+        tally = ", ".join(
+            f"{sum(1 for item in evaluations if item.get('outcome') == name)} {name}"
+            for name in OUTCOME_COLOR
+            if any(item.get("outcome") == name for item in evaluations)
+        )
+        table = (
+            f"<details><summary>All {len(rows)} stored evaluations ({_e(tally)})</summary>{table}</details>"
+        )
+    return note + e_values_svg(evaluations, gates or {}) + table
 
 
 def history_html(rollout: Mapping[str, Any]) -> str:
@@ -417,7 +601,7 @@ def render_html(rollout: Mapping[str, Any], now: float | None = None) -> str:
         + "<h2>Traffic share per version</h2>"
         + share_svg(points, str(stable), str(candidate))
         + "<h2>Gate results per evaluation</h2>"
-        + evaluations_html(evaluations_of(rollout), _map(rollout.get("evidence")))
+        + evaluations_html(evaluations_of(rollout), _map(rollout.get("evidence")), _map(rollout.get("gates")))
         + "<h2>A/B reports</h2>"
         + ab
         + "<h2>History</h2>"

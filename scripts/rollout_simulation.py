@@ -196,6 +196,7 @@ class Trace:
     share: list[float] = field(default_factory=list)
     stable_rate: list[float] = field(default_factory=list)
     candidate_rate: list[float] = field(default_factory=list)
+    rollout: dict[str, Any] | None = None  # the stored state at the end (the release page renders it)
 
 
 @contextmanager
@@ -287,7 +288,10 @@ def run(
                 rollout = controller.status(FUNCTION)
             if rollout.finished:
                 break
-        return summary(controller.status(FUNCTION), scenario, backend)
+        final = controller.status(FUNCTION)
+        if trace is not None:
+            trace.rollout = final.model_dump(mode="json")
+        return summary(final, scenario, backend)
 
 
 def _record(trace: Trace, window: Window, shape: AliasShape) -> None:

@@ -146,3 +146,10 @@ def test_rehearse_prints_both_stories_and_draws_their_charts(
     assert "good: completed at stage 3" in out and "bad: rolled_back at stage 2" in out
     for name in ("good", "bad"):
         assert (tmp_path / f"{name}.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        # The release page of the story's final state, as `rollout.py status --html` writes it.
+        page = (tmp_path / f"{name}.html").read_text(encoding="utf-8")
+        assert page.startswith("<!doctype html>") and 'class="e-values"' in page
+        assert f"release page: {tmp_path / name}.html" in out
+    assert 'class="badge status good">completed<' in (tmp_path / "good.html").read_text(encoding="utf-8")
+    bad = (tmp_path / "bad.html").read_text(encoding="utf-8")
+    assert 'class="badge status bad">rolled_back<' in bad and 'class="badge bad">fail<' in bad

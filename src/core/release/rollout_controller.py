@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from core.release.evaluation_history import record
 from core.release.notifications import (
     NoNotifier,
     Notification,
@@ -199,6 +200,13 @@ class RolloutController:
         now = self._clock()
         evaluated = self._evaluate(rollout, now)
         decision = decide(evaluated, now)
+        last = evaluated.evidence.last
+        if decision.action != "hold" and last is not None:
+            # The evaluation behind a transition stays in the history even if it was no change.
+            kept = record(
+                evaluated.evaluations, last, evaluated.stage_index + 1, evaluated.weight(), transition=True
+            )
+            evaluated = evaluated.model_copy(update={"evaluations": kept})
         if decision.wants_report and evaluated.stage.ab_report:
             decision = decision.model_copy(update={"report": self._report(evaluated, now, "advance")})
         if decision.action == "hold":
@@ -230,10 +238,11 @@ class RolloutController:
             stable = self._metrics.stats(name, alias, rollout.stable_version, start, end)
         except Exception as exc:  # any metrics-provider failure is counted apart (consecutive_error_limit)
             log.warning("rollout metrics unavailable", extra={"function": name, "error": str(exc)})
-            evidence, _ = metrics_failed(rollout.evidence, now, f"{type(exc).__name__}: {exc}")
+            evidence, evaluation = metrics_failed(rollout.evidence, now, f"{type(exc).__name__}: {exc}")
         else:
-            evidence, _ = evaluate(rollout.gates, rollout.evidence, candidate, stable, start, end)
-        return rollout.model_copy(update={"evidence": evidence})
+            evidence, evaluation = evaluate(rollout.gates, rollout.evidence, candidate, stable, start, end)
+        history = record(rollout.evaluations, evaluation, rollout.stage_index + 1, rollout.weight())
+        return rollout.model_copy(update={"evidence": evidence, "evaluations": history})
 
     def tick_all(self) -> TickSummary:
         """Tick every rollout whose alias the controller still enforces. A lost race is reported

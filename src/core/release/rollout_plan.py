@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from core.release import ab_report as ab
+from core.release.evaluation_history import EvaluationRecord
 from core.release.release_gates import Evaluation, Evidence, Gates, VersionStats
 from core.shared.errors import Conflict, ValidationFailed
 
@@ -127,6 +128,11 @@ class Rollout(BaseModel):
     history: tuple[Event, ...] = ()
     reports: tuple[dict[str, object], ...] = ()
     evidence: Evidence = Evidence()
+    evaluations: tuple[EvaluationRecord, ...] = Field(
+        default=(),
+        description="Bounded history of gate evaluations for the release page "
+        "(core.release.evaluation_history); empty in states stored before it existed",
+    )
     owned_shapes: tuple[AliasShape, ...] = Field(
         default=(),
         description="Alias shapes the controller may have left on the alias since it last confirmed "
