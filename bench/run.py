@@ -591,7 +591,18 @@ def row(
     }
 
 
-def measure(env: dict[str, str], quick: bool, extra: dict[str, Any]) -> list[dict[str, Any]]:
+# Steps `--only` can run alone (the two SPEC targets with a same-run reference).
+ONLY_STEPS = ("warm", "cold")
+
+
+def measure(
+    env: dict[str, str], quick: bool, extra: dict[str, Any], only: frozenset[str] | None = None
+) -> list[dict[str, Any]]:
+    """Every row; with `only` (a subset of ONLY_STEPS) just those steps' rows."""
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
     rows: list[dict[str, Any]] = []
     scale = 0.1 if quick else 1.0
     steps = 12
@@ -609,59 +620,66 @@ def measure(env: dict[str, str], quick: bool, extra: dict[str, Any]) -> list[dic
             flush=True,
         )
 
-    step(1, "warm POST /v1/route: ours, the peer, the bare floor and the Lambda entry interleaved", 80)
-    warm = _run_worker("warm", env, str(max(4, int(20 * scale))), "1000")
-    ours, peer, floor = warm["ours"], warm["peer"], warm["baseline"]
-    add(
-        row(
-            "warm POST /v1/route median vs peer (us)",
-            ours["median_us"],
-            peer["median_us"],
-            "<= 1.0x",
-            ours["median_us"] <= peer["median_us"],
+    if wanted("warm"):
+        step(1, "warm POST /v1/route: ours, the peer, the bare floor and the Lambda entry interleaved", 80)
+        warm = _run_worker("warm", env, str(max(4, int(20 * scale))), "1000")
+        ours, peer, floor = warm["ours"], warm["peer"], warm["baseline"]
+        add(
+            row(
+                "warm POST /v1/route median vs peer (us)",
+                ours["median_us"],
+                peer["median_us"],
+                "<= 1.0x",
+                ours["median_us"] <= peer["median_us"],
+            )
         )
-    )
-    add(row("warm POST /v1/route p99 vs peer (us)", ours["p99_us"], peer["p99_us"], "reported", True))
-    add(
-        row(
-            "warm POST /v1/route median vs bare floor (us)",
-            ours["median_us"],
-            floor["median_us"],
-            "reported",
-            True,
+        add(row("warm POST /v1/route p99 vs peer (us)", ours["p99_us"], peer["p99_us"], "reported", True))
+        add(
+            row(
+                "warm POST /v1/route median vs bare floor (us)",
+                ours["median_us"],
+                floor["median_us"],
+                "reported",
+                True,
+            )
         )
-    )
-    add(row("  peer vs bare floor median (us)", peer["median_us"], floor["median_us"], "reported", True))
-    wrapper, constant = warm["wrapper"], warm["constant"]
-    add(
-        row(
-            "  of which Lambda entry: logs, EMF, guard, headers (us)",
-            wrapper["median_us"] - constant["median_us"],
-            floor["median_us"],
-            "reported",
-            True,
+        add(row("  peer vs bare floor median (us)", peer["median_us"], floor["median_us"], "reported", True))
+        wrapper, constant = warm["wrapper"], warm["constant"]
+        add(
+            row(
+                "  of which Lambda entry: logs, EMF, guard, headers (us)",
+                wrapper["median_us"] - constant["median_us"],
+                floor["median_us"],
+                "reported",
+                True,
+            )
         )
-    )
 
-    step(2, "cold starts on python3.13: a fresh interpreter per sample, ours and baseline interleaved", 40)
-    cold_ours: list[float] = []
-    cold_base: list[float] = []
-    # One unrecorded pair first: the first fresh interpreter pays for a cold file cache.
-    _run_script(COLD_OURS, env)
-    _run_script(COLD_BASELINE, env)
-    for _ in range(max(5, int(15 * scale))):  # interleaved, fresh interpreter each time
-        cold_ours.append(_run_script(COLD_OURS, env))
-        cold_base.append(_run_script(COLD_BASELINE, env))
-    ours_cold, base_cold = statistics.median(cold_ours), statistics.median(cold_base)
-    add(
-        row(
-            "cold start: import + first route (ms)",
-            ours_cold,
-            base_cold,
-            "<= 1.10x",
-            ours_cold <= 1.10 * base_cold,
+    if wanted("cold"):
+        step(
+            2, "cold starts on python3.13: a fresh interpreter per sample, ours and baseline interleaved", 40
         )
-    )
+        cold_ours: list[float] = []
+        cold_base: list[float] = []
+        # One unrecorded pair first: the first fresh interpreter pays for a cold file cache.
+        _run_script(COLD_OURS, env)
+        _run_script(COLD_BASELINE, env)
+        for _ in range(max(5, int(15 * scale))):  # interleaved, fresh interpreter each time
+            cold_ours.append(_run_script(COLD_OURS, env))
+            cold_base.append(_run_script(COLD_BASELINE, env))
+        ours_cold, base_cold = statistics.median(cold_ours), statistics.median(cold_base)
+        add(
+            row(
+                "cold start: import + first route (ms)",
+                ours_cold,
+                base_cold,
+                "<= 1.10x",
+                ours_cold <= 1.10 * base_cold,
+            )
+        )
+
+    if only is not None:
+        return rows  # `--only`: just the selected target rows, for a quick check
 
     step(3, "restore path (SnapStart): after-restore hook + first route, ours", 20)
     _run_script(COLD_RESTORE, env)
@@ -936,6 +954,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--markdown", action="store_true", help="print the last run (.results/bench.json) as docs tables"
     )
+    parser.add_argument(
+        "--only",
+        help=f"comma-separated steps to run alone ({', '.join(ONLY_STEPS)}); not written to bench.json",
+    )
     parser.add_argument("--worker")
     parser.add_argument("--out")
     parser.add_argument("args", nargs="*")
@@ -969,9 +991,14 @@ def main(argv: list[str] | None = None) -> int:
         tables = create_tables(local.endpoint)
         seed_catalog(local.endpoint, tables["CatalogTable"])
         extra: dict[str, Any] = {}
-        rows = measure(bench_env(local.endpoint, tables), options.quick, extra)
+        only = frozenset(options.only.split(",")) if options.only else None
+        if only is not None and not only <= set(ONLY_STEPS):
+            parser.error(f"--only takes {', '.join(ONLY_STEPS)}")
+        rows = measure(bench_env(local.endpoint, tables), options.quick, extra, only)
     print()
     print_table(rows)
+    if only is not None:
+        return report_failures(rows)  # a partial run never replaces the full one
     written = write_results(RESULTS_NAME, {"machine": info, "quick": options.quick, "rows": rows, **extra})
     print(f"\nwritten to {written.relative_to(ROOT) if written.is_relative_to(ROOT) else written}")
     return report_failures(rows)

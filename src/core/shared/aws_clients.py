@@ -1,4 +1,4 @@
-"""boto3 clients with bounded timeouts and botocore's standard retries, created on first use so
+"""AWS clients (botocore) with bounded timeouts and botocore's standard retries, created on first use so
 importing an adapter stays cheap. `total_max_attempts` counts the first call too (botocore's
 `max_attempts` would count retries only). Endpoints follow the AWS_ENDPOINT_URL_<SERVICE>
 variables, which is how DynamoDB Local is reached without a special code path.
@@ -17,6 +17,7 @@ fit in the function timeouts; tests/unit/test_client_timeouts.py keeps the two i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 
@@ -70,12 +71,29 @@ def client(
     connect_timeout: float | None = None,
     read_timeout: float | None = None,
 ) -> Any:
-    import boto3
-
     base = limits_for(service)
     limits = ClientLimits(
         connect_timeout=base.connect_timeout if connect_timeout is None else connect_timeout,
         read_timeout=base.read_timeout if read_timeout is None else read_timeout,
         attempts=base.attempts if attempts is None else attempts,
     )
-    return boto3.client(service, config=boto_config(limits))
+    return _new_session().create_client(service, config=boto_config(limits))
+
+
+# botocore directly, not boto3: for the services used here a boto3 client is the botocore client,
+# and importing boto3 (with s3transfer) cost about 0.1 s of every cold start (docs/performance.md).
+# Each client gets its own session, so credentials are resolved afresh for each client (as after a
+# SnapStart restore); the data loader, which caches the parsed service models, is shared.
+@cache
+def _loader() -> Any:
+    from botocore.loaders import create_loader
+
+    return create_loader()
+
+
+def _new_session() -> Any:
+    import botocore.session
+
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _loader())
+    return session

@@ -387,6 +387,9 @@ def legacy_step(event: dict[str, Any], response: dict[str, Any]) -> None:
     """The lambda_entry step for the API function: old-API responses get their dialect, and
     count once in `LegacyRequests` with the route as a dimension, in the request's one EMF
     document (an extra dimension set, as the persona one)."""
+    path = event.get("path")
+    if not (isinstance(path, str) and path.startswith("/api/")):
+        return  # every old-API path is under /api/: the rest of the API skips the lookup
     from core.shared.settings import settings
     from handlers.common.observability import SERVICE, metrics
 
