@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.persona.chat_pipeline import ChatInput
 from handlers.common.deps import chat_service
 from handlers.common.http import caller_scope
 from handlers.common.legacy_dialect import (
@@ -25,6 +24,8 @@ ROUTE_CACHE = RouteCacheStats()
 def process(body: V1ProcessRequest | V2ProcessRequest, event: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """The /v1/chat result for an old process body, and whether its key was already ranked."""
     check_message_size(body.user_input, "user_input")
+    from core.persona.chat_pipeline import ChatInput  # on first use: off the routing cold start
+
     result = chat_service().chat(ChatInput(**chat_arguments(body, caller_scope(event))))
     normalized = result["resonance"]["normalized_key"]
     logger.append_keys(persona=result["persona"], resonance_key=normalized)

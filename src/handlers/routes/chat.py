@@ -18,7 +18,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from core.persona.chat_pipeline import ChatInput
 from core.persona.prompts import ChatContext
 from core.shared.errors import Conflict, Unavailable, ValidationFailed
 from core.shared.settings import settings
@@ -112,6 +111,9 @@ IdempotencyKey = Annotated[
 
 
 def _run(body: dict[str, Any]) -> dict[str, Any]:
+    # Imported on the first chat: the pipeline is not needed by a cold start that only routes.
+    from core.persona.chat_pipeline import ChatInput
+
     context = body.get("context") or {}
     return chat_service().chat(
         ChatInput(
