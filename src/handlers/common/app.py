@@ -247,7 +247,10 @@ def lambda_entry(app: APIGatewayRestResolver, step: ResponseStep | None = None) 
             if not isinstance(event, dict):
                 response = error_response("BAD_REQUEST", "not an API Gateway proxy event", request_id)
             else:
-                with traced_request(_trace_name(app, event)):
+                if tracing.ENABLED:
+                    with traced_request(_trace_name(app, event)):
+                        response = precheck(event, request_id) or app.resolve(event, context)
+                else:  # no subsegment to open: the warm path skips the context manager
                     response = precheck(event, request_id) or app.resolve(event, context)
         except Exception:
             REQUEST.unexpected = True

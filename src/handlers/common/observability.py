@@ -77,6 +77,20 @@ class _EMFProvider(AmazonCloudWatchEMFProvider):
             return
         self.dimension_sets.append({**self.default_dimensions, **dimensions})
 
+    def serialize_metric_set(
+        self, metrics: dict | None = None, dimensions: dict | None = None, metadata: dict | None = None
+    ) -> Any:
+        # Powertools adds the service dimension through add_dimension on every flush; set it
+        # directly when it is a plain, valid value (the same document either way).
+        if (
+            isinstance(self.service, str)
+            and self.service.strip()
+            and not self.dimension_set.get("service")
+            and len(self.dimension_set) < MAX_DIMENSIONS
+        ):
+            self.dimension_set["service"] = self.service
+        return super().serialize_metric_set(metrics=metrics, dimensions=dimensions, metadata=metadata)
+
     def clear_metrics(self) -> None:
         self.metric_set.clear()
         self.dimension_set.clear()
