@@ -146,7 +146,7 @@ validate: $(SAM) ## sam validate --lint
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
 
 train: venv ## rebuild data/*.jsonl and train the key detector -> src/core/persona/data/detector_model.json (~1-4 min)
-	@echo "==> key detector: corpus from data/source, then one logistic regression per part (C and temperature on dev)"
+	@echo "==> key detector: corpus from data/source, then one logistic regression per part (C, class weights and temperature by 5-fold CV on train+dev)"
 	$(PY) data/build_corpus.py
 	$(PY) scripts/train_detector.py
 

@@ -25,20 +25,15 @@ def old() -> dict[str, Any]:
     return ev.metrics(ev.load_split("test"), ev.baseline)
 
 
-@pytest.mark.parametrize("part", ["tone", "pace"])
+@pytest.mark.parametrize("part", ["tone", "pace", "intent"])
 def test_accuracy_targets(result: dict[str, Any], part: str) -> None:
     assert result["parts"][part]["accuracy"] >= ev.TARGETS[part]
 
 
 def test_intent_accuracy_floor(result: dict[str, Any]) -> None:
-    # Measured 0.786 on the committed model (0.774 on the one before); a retrained model may not
-    # fall below 0.78.
-    assert result["parts"]["intent"]["accuracy"] >= 0.78
-
-
-@pytest.mark.xfail(strict=True, reason="intent accuracy 0.786 < 0.80 on the test split (docs/detection.md)")
-def test_intent_accuracy_target(result: dict[str, Any]) -> None:
-    assert result["parts"]["intent"]["accuracy"] >= ev.TARGETS["intent"]
+    # Measured 0.824 on the committed model (round 3; 0.786 and 0.774 before): a retrained model
+    # may not fall back towards the target.
+    assert result["parts"]["intent"]["accuracy"] >= 0.82
 
 
 @pytest.mark.parametrize("part", ["tone", "pace", "intent"])
@@ -46,14 +41,14 @@ def test_calibration_error_per_part(result: dict[str, Any], part: str) -> None:
     assert result["parts"][part]["ece"] <= ev.MAX_ECE
 
 
-@pytest.mark.xfail(strict=True, reason="85% of unambiguous test messages, not all, get > 0.5 on every part")
+@pytest.mark.xfail(strict=True, reason="87% of unambiguous test messages, not all, get > 0.5 on every part")
 def test_every_unambiguous_message_is_confident(result: dict[str, Any]) -> None:
     assert result["unambiguous_confident"] == 1.0
 
 
 def test_most_unambiguous_messages_are_confident(result: dict[str, Any]) -> None:
-    # 0.848 on the committed model (0.862 on the one before it: docs/detection.md, what changed).
-    assert result["unambiguous_confident"] >= 0.84
+    # 0.870 on the committed model (0.848 and 0.862 on the two before it: docs/detection.md).
+    assert result["unambiguous_confident"] >= 0.86
 
 
 @pytest.mark.parametrize("part", ["tone", "pace", "intent"])

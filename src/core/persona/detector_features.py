@@ -153,6 +153,13 @@ _FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "빠진 게",
             "빠진 조항",
             "봐 주",
+            "정상인가",
+            "괜찮냐",
+            "는지 봐",
+            "건지 봐",
+            "는지 확인",
+            "지 검토",
+            "빠짐없이",
         ),
         (
             "is this right",
@@ -302,6 +309,13 @@ _FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "차례대로",
             "순서대로",
             "무엇부터",
+            "시간표",
+            "일과표",
+            "훈련표",
+            "동선",
+            "로드맵",
+            "역할을 나눠",
+            "어디부터",
         ),
         (
             "plan",
@@ -376,6 +390,12 @@ _FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "충돌",
             "틀렸",
             "안 바뀌",
+            "거절",
+            "응답 없",
+            "경고등",
+            "깜빡",
+            "안 떨어",
+            "먹통",
         ),
         (
             "error",
@@ -438,6 +458,13 @@ _FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "해야 할지",
             "가야 할지",
             "결정",
+            "해야 할까",
+            "면 좋을지",
+            "는 게 나을",
+            "는 게 좋을",
+            "어느 쪽이",
+            "중에 뭐",
+            "말까",
         ),
         (
             "should i",
@@ -478,6 +505,12 @@ _FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "무슨 의미",
             "차이",
             "궁금",
+            "배우고 싶",
+            "뭔지",
+            "어떻게 다른",
+            "왜 그런",
+            "이유가",
+            "어떻게 작용",
         ),
         (
             "explain",
@@ -629,6 +662,8 @@ _FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
         "",
     ),
 }
+_KO_PAST_BUT = re.compile(r"([\uac00-\ud7a3])는데")
+_KO_ASKS_WHICH = re.compile(r"(을지|할지|갈지|살지|볼지|줄지|일지)\s|(을까|할까) 말까")
 _TAG_QUESTION = re.compile(r"\b(right|correct|ok|okay|fine)\s*\?")
 _NUMBER = re.compile(r"\d")
 _MEASURE = re.compile(r"\d[\d,.]*\s*(%|퍼센트|원|만|km|kwh|ms|mb|초|분|시간|배|명)|\$\d|\d\d")
@@ -776,6 +811,12 @@ def extract(message: str) -> Extracted:
     past = sum(1 for ch in text if "\uac00" <= ch <= "\ud7a3" and (ord(ch) - 0xAC00) % 28 == 20)
     if past:
         features["fn:ko_past"] = min(1.0, past / 3)
+    if any((ord(m.group(1)) - 0xAC00) % 28 == 20 for m in _KO_PAST_BUT.finditer(text)):
+        # -았/었는데: a narrated past event, typical of looking back and of error reports.
+        features["fn:ko_past_but"] = 1.0
+    if _KO_ASKS_WHICH.search(text):
+        # -ㄹ지 / -ㄹ까 (말까): weighing options, the shape of a request for advice.
+        features["fn:ko_weighing"] = 1.0
     if ("fn:past_self" in features or past) and "fn:self_reference" in features:
         features["fn:past_self_ref"] = 1.0
     if "?" not in text and "fn:request" not in features and "fn:question_ending" not in features:

@@ -4,8 +4,8 @@ Features (core/persona/detector_features.py): word-list cues, hashed character a
 n-grams, rhythm and sentence function. One multinomial logistic regression per part, trained
 offline by `make train` (scripts/train_detector.py) on the labelled corpus in data/, ships as
 data/detector_model.json: sparse weights, a bias and a temperature per part. The temperature
-was fitted on the dev split, so a part's confidence is a calibrated probability (`make eval`
-measures it on the test split: docs/detection.md).
+was fitted on out-of-fold predictions over train+dev, so a part's confidence is a calibrated
+probability (`make eval` measures it on the test split: docs/detection.md).
 
 Deterministic, offline, no numpy: the weights are read once at import and a message costs
 one dictionary lookup per feature. An empty message gives calm / medium / learning at
