@@ -21,9 +21,10 @@ Lambda's retry of the asynchronous call runs the (idempotent) handler again.
 from __future__ import annotations
 
 import json
-import urllib.request
 from typing import Any
 
+from handlers.common.cfn_response import remaining_ms as _remaining_ms
+from handlers.common.cfn_response import send as _send
 from handlers.common.observability import logger
 
 # Kept for answering CloudFormation after the Lambda calls.
@@ -40,22 +41,6 @@ DEFAULT_ALIAS = "live"
 
 class BadRequest(ValueError):
     """The resource's properties cannot be acted on."""
-
-
-def _remaining_ms(context: Any) -> int:
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return int(remaining()) if callable(remaining) else 60_000
-
-
-def _send(url: str, body: bytes, timeout: float) -> None:
-    """PUT the answer to CloudFormation's pre-signed S3 URL."""
-    if not url.startswith("https://"):
-        raise ValueError("CloudFormation ResponseURL must be https")
-    request = urllib.request.Request(  # noqa: S310 - https-only, checked above
-        url, data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
-        resp.read()
 
 
 def _lambda_client() -> Any:

@@ -14,10 +14,11 @@ custom-resource call runs the (idempotent) seed and answers again.
 from __future__ import annotations
 
 import json
-import urllib.request
 from typing import Any
 
 from core.shared.settings import settings
+from handlers.common.cfn_response import remaining_ms as _remaining_ms
+from handlers.common.cfn_response import send as _send
 from handlers.common.observability import logger
 
 # Kept for answering CloudFormation after the seed attempt.
@@ -25,22 +26,6 @@ ANSWER_RESERVE_MS = 15_000
 # The seed's own worst case: DynamoDB client with 2 s connect, 3 s read, 3 attempts + backoff.
 SEED_BUDGET_MS = 20_000
 MAX_ANSWER_TIMEOUT_S = 10.0
-
-
-def _remaining_ms(context: Any) -> int:
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return int(remaining()) if callable(remaining) else 60_000
-
-
-def _send(url: str, body: bytes, timeout: float) -> None:
-    """PUT the answer to CloudFormation's pre-signed S3 URL."""
-    if not url.startswith("https://"):
-        raise ValueError("CloudFormation ResponseURL must be https")
-    request = urllib.request.Request(  # noqa: S310 - https-only, checked above
-        url, data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
-        resp.read()
 
 
 def _respond(

@@ -15,19 +15,13 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.release.rollout_plan import Transition as PlanTransition
+
 log = logging.getLogger(__name__)
 
+# The rollout's own transitions (core.release.rollout_plan) plus the deploy path's.
 Transition = Literal[
-    "started",
-    "advanced",
-    "waiting_for_approval",
-    "approved",
-    "paused",
-    "resumed",
-    "inconclusive_too_long",
-    "rolled_back",
-    "completed",
-    "drifted",
+    PlanTransition,
     "deploy_refused",
     "deploy_override",
     "controller_error",
