@@ -43,14 +43,15 @@ class Stack:
         seed_catalog(self.dynamodb.endpoint)
 
 
-def start_stack(extra_env: dict[str, str] | None = None) -> Stack:
-    dynamodb = DynamoDBLocal().start()
-    create_tables(dynamodb.endpoint)
-    seed_catalog(dynamodb.endpoint)
+def start_local_server(
+    dynamodb_endpoint: str, session: requests.Session, extra_env: dict[str, str] | None = None
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """Start scripts/local_server.py against a DynamoDB endpoint and wait until /health answers;
+    returns its base URL and process (stopped again if it never comes up)."""
     port = free_port()
     env = {
         **os.environ,
-        **local_aws_environment(dynamodb.endpoint),
+        **local_aws_environment(dynamodb_endpoint),
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         **(extra_env or {}),
     }
@@ -67,18 +68,31 @@ def start_stack(extra_env: dict[str, str] | None = None) -> Stack:
         env=env,
         stdout=subprocess.DEVNULL,
     )
-    stack = Stack(f"http://127.0.0.1:{port}", dynamodb, server)
+    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
-            if stack.session.get(stack.url + "/health", timeout=2).status_code == 200:
-                return stack
+            if session.get(url + "/health", timeout=2).status_code == 200:
+                return url, server
         except requests.ConnectionError:
             pass
         if server.poll() is not None or time.monotonic() > deadline:
-            stop_stack(stack)
+            stop_process(server, timeout=15)
             raise RuntimeError("the local server did not start")
         time.sleep(0.2)
+
+
+def start_stack(extra_env: dict[str, str] | None = None) -> Stack:
+    dynamodb = DynamoDBLocal().start()
+    try:
+        create_tables(dynamodb.endpoint)
+        seed_catalog(dynamodb.endpoint)
+        session = requests.Session()
+        url, server = start_local_server(dynamodb.endpoint, session, extra_env)
+    except Exception:
+        dynamodb.stop()
+        raise
+    return Stack(url, dynamodb, server, session)
 
 
 def stop_stack(stack: Stack) -> None:

@@ -11,9 +11,7 @@ and 82 s (chat with an Idempotency-Key)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,12 +25,10 @@ import requests
 from scripts.dynamodb_local import (
     DynamoDBLocal,
     create_tables,
-    free_port,
-    local_aws_environment,
     seed_catalog,
     stop_process,
 )
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import start_local_server
 from tests.fault_proxy import FaultProxy
 
 BOUND = 7.0  # seconds: one bounded DynamoDB failure, with room for a busy machine
@@ -81,36 +77,13 @@ def stack() -> Iterator[ProxiedStack]:
     try:
         create_tables(dynamodb.endpoint)
         seed_catalog(dynamodb.endpoint)
-        port = free_port()
-        env = {
-            **os.environ,
-            **local_aws_environment(proxy.endpoint),
-            "CATALOG_CACHE_TTL_SECONDS": str(TTL),
-            "POWERTOOLS_LOG_LEVEL": "ERROR",
-        }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "scripts" / "local_server.py"),
-                "--port",
-                str(port),
-                "--no-dynamodb",
-                "--quiet",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
+        session = requests.Session()
+        url, server = start_local_server(
+            proxy.endpoint,
+            session,
+            {"CATALOG_CACHE_TTL_SECONDS": str(TTL), "POWERTOOLS_LOG_LEVEL": "ERROR"},
         )
-        built = ProxiedStack(f"http://127.0.0.1:{port}", dynamodb, proxy, server)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if built.session.get(built.url + "/health", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "the local server did not start"
-            time.sleep(0.2)
+        built = ProxiedStack(url, dynamodb, proxy, server, session)
         yield built
         built.session.close()
     finally:
