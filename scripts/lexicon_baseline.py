@@ -19,19 +19,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-from core.persona.data import load_data
+from core.persona.detector_features import INTENTS_LEX, TONES_LEX, Lexicon, lexicon_hits
 from core.persona.resonance_models import ResonanceKey
 from core.persona.vocabulary import DEFAULTS, INTENTS, PACES, TONES, Part, canonical_key
-
-# The word lists are data (core/persona/data/*.json), read once at import: value -> terms, in
-# order (an earlier term wins when two values share one). Korean stems, English words, phrases
-# and emoji alike; how each term matches is decided by _compile below.
-TONE_LEXICON: dict[str, tuple[str, ...]] = {
-    value: tuple(terms) for value, terms in load_data("tone_lexicon.json").items()
-}
-INTENT_LEXICON: dict[str, tuple[str, ...]] = {
-    value: tuple(terms) for value, terms in load_data("intent_lexicon.json").items()
-}
 
 _QUESTION_WORDS = re.compile(r"\b(why|how|what)\b|왜|어떻게|뭐")
 _DOUBLE_BANG = re.compile(r"!{2,}")
@@ -44,42 +34,6 @@ _WIDE = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af\u3040-\u30ff\u4e00
 
 
 _WORD = re.compile(r"[a-z0-9']+")
-_PLAIN_PHRASE = re.compile(r"[a-z0-9' ]+")
-STEM_MIN = 5  # single English words this long also match as stems: frustrat -> frustrated
-
-
-@dataclass(frozen=True)
-class _Lexicon:
-    """A lexicon split by how its terms match, so a scan is set lookups and substring tests
-    (a regex alternation of a few hundred terms costs ~2 us per character)."""
-
-    words: dict[str, tuple[str, str]]  # exact English word -> (term, value)
-    stems: dict[str, str]  # English word prefix -> value
-    longest_stem: int
-    phrases: tuple[tuple[str, str], ...]  # English multi-word terms, matched on word boundaries
-    raw: tuple[tuple[str, str], ...]  # Korean stems, emoji, punctuation: plain substrings
-
-
-def _compile(lexicon: dict[str, tuple[str, ...]]) -> _Lexicon:
-    words: dict[str, tuple[str, str]] = {}
-    stems: dict[str, str] = {}
-    phrases: list[tuple[str, str]] = []
-    raw: list[tuple[str, str]] = []
-    for value, terms in lexicon.items():
-        for term in terms:
-            if not term.isascii() or not _PLAIN_PHRASE.fullmatch(term):
-                raw.append((term, value))
-            elif " " in term:
-                phrases.append((term, value))
-            elif len(term) >= STEM_MIN:
-                stems.setdefault(term, value)
-            else:
-                words.setdefault(term, (term, value))
-    return _Lexicon(words, stems, max(map(len, stems), default=0), tuple(phrases), tuple(raw))
-
-
-_TONES = _compile(TONE_LEXICON)
-_INTENTS = _compile(INTENT_LEXICON)
 
 
 class PartGuess(BaseModel):
@@ -117,20 +71,9 @@ class _Tally:
 
 
 def _lexicon(
-    lowered: str, words: list[str], padded: str, lexicon: _Lexicon, part: Part, tally: _Tally, cues: list[str]
+    lowered: str, words: list[str], lexicon: Lexicon, part: Part, tally: _Tally, cues: list[str]
 ) -> None:
-    hits: list[tuple[str, str]] = []
-    hits.extend(lexicon.words[w] for w in dict.fromkeys(words) if w in lexicon.words)
-    stems = lexicon.stems
-    found: dict[str, str] = {}
-    for word in dict.fromkeys(words):
-        for size in range(STEM_MIN, min(len(word), lexicon.longest_stem) + 1):
-            stem = word[:size]
-            if stem in stems:
-                found.setdefault(stem, stems[stem])
-    hits.extend(found.items())
-    hits.extend((phrase, value) for phrase, value in lexicon.phrases if f" {phrase} " in padded)
-    hits.extend((term, value) for term, value in lexicon.raw if term in lowered)
+    hits = lexicon_hits(lowered, words, lexicon)
     for term, value in hits:  # each term counts once however often it is repeated
         tally.add(value, 1.0)
         cues.append(f"{part}:{value}<-'{term}'")
@@ -147,9 +90,8 @@ def detect(message: str) -> Detection:
     intent = _Tally(INTENTS, {})
 
     words = _WORD.findall(lowered)
-    padded = " " + " ".join(words) + " "
-    _lexicon(lowered, words, padded, _TONES, "tone", tone, cues)
-    _lexicon(lowered, words, padded, _INTENTS, "intent", intent, cues)
+    _lexicon(lowered, words, TONES_LEX, "tone", tone, cues)
+    _lexicon(lowered, words, INTENTS_LEX, "intent", intent, cues)
 
     bangs = _DOUBLE_BANG.search(text)
     questions = _DOUBLE_QUESTION.search(text)
