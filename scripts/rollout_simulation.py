@@ -208,15 +208,14 @@ def memory_backend() -> Iterator[tuple[RolloutStore, TrafficControl]]:
 def moto_backend() -> Iterator[tuple[RolloutStore, TrafficControl]]:
     """The real adapters against moto: a Lambda function with two published versions and a `live`
     alias on the first, and a rollout table shaped like RolloutStateTable."""
-    import io
     import os
-    import zipfile
 
     import boto3
     from moto import mock_aws
 
     from core.release.adapters.dynamodb_rollouts import DynamoDBRolloutStore
     from core.release.adapters.lambda_traffic import LambdaAliasTraffic
+    from scripts.moto_lambda import function_with_versions
 
     for key, value in (
         ("AWS_DEFAULT_REGION", "us-east-1"),
@@ -225,23 +224,8 @@ def moto_backend() -> Iterator[tuple[RolloutStore, TrafficControl]]:
     ):
         os.environ.setdefault(key, value)
     with mock_aws():
-        iam = boto3.client("iam")
-        role = iam.create_role(RoleName="simulation", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        code = io.BytesIO()
-        with zipfile.ZipFile(code, "w") as archive:
-            archive.writestr("app.py", "def handler(event, context):\n    return 1\n")
-        client = boto3.client("lambda")
-        client.create_function(
-            FunctionName=FUNCTION,
-            Runtime="python3.13",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": code.getvalue()},
-        )
-        for text in ("stable", "candidate"):
-            client.update_function_configuration(FunctionName=FUNCTION, Description=text)
-            client.publish_version(FunctionName=FUNCTION)
-        client.create_alias(FunctionName=FUNCTION, Name="live", FunctionVersion=STABLE)
+        # Versions 1 (stable, on `live`) and 2 (candidate).
+        client, _, _ = function_with_versions(FUNCTION, ("stable", "candidate"), live=int(STABLE))
         dynamodb = boto3.client("dynamodb")
         dynamodb.create_table(
             TableName="rollouts",

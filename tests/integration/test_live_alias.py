@@ -4,17 +4,15 @@ CloudFormation, with FAILED and a reason when it cannot do its job."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from handlers import live_alias
+from scripts.moto_lambda import function_with_versions
 from tests.integration.conftest import REGION
 
 URL = "https://cloudformation-custom-resource-response.example/answer"
@@ -34,30 +32,11 @@ class Context:
         return self.remaining_ms
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return 1\n")
-    return buffer.getvalue()
-
-
 @pytest.fixture
 def api(aws_env: None) -> Iterator[tuple[Any, str]]:
     """Function "api" with published versions 1 and 2; yields (client, function ARN)."""
     with mock_aws():
-        iam = boto3.client("iam", region_name=REGION)
-        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        client = boto3.client("lambda", region_name=REGION)
-        arn = client.create_function(
-            FunctionName="api",
-            Runtime="python3.13",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": _zip()},
-        )["FunctionArn"]
-        for n in (1, 2):
-            client.update_function_code(FunctionName="api", ZipFile=_zip() + bytes([n]))
-            client.publish_version(FunctionName="api")
+        client, arn, _ = function_with_versions("api", ("v1", "v2"), live=None, region=REGION)
         yield client, arn
 
 

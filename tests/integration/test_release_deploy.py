@@ -6,9 +6,7 @@ they pass, so what is tested is what a deploy does after them."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,18 +20,12 @@ from core.release.adapters.codedeploy_deployments import RUNNING, CodeDeployDepl
 from core.release.adapters.dynamodb_rollouts import DynamoDBRolloutStore
 from core.shared import settings
 from handlers import rollout_schedule, traffic_hooks
+from scripts.moto_lambda import function_with_versions
 from tests.integration.conftest import REGION, create_table
 from tests.lambda_events import LambdaContext
 
 APP, GROUP = "persona-app", "persona-api-group"
 DEPLOYMENT = "d-NEWDEPLOY1"
-
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return 1\n")
-    return buffer.getvalue()
 
 
 @dataclass
@@ -68,20 +60,7 @@ def stack(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """Function "api" with versions 1 (alone on `live`), 2 and 3; the rollout table; the release
     topic with a queue subscribed; the hooks' environment in bake mode."""
     with mock_aws():
-        iam = boto3.client("iam", region_name=REGION)
-        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        client = boto3.client("lambda", region_name=REGION)
-        client.create_function(
-            FunctionName="api",
-            Runtime="python3.13",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": _zip()},
-        )
-        for text in ("v1", "v2", "v3"):
-            client.update_function_configuration(FunctionName="api", Description=text)
-            client.publish_version(FunctionName="api")
-        client.create_alias(FunctionName="api", Name="live", FunctionVersion="1")
+        client, _, _ = function_with_versions("api", ("v1", "v2", "v3"), region=REGION)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         table = create_table(dynamodb, "rollouts", ["pk", "sk"])
         sns = boto3.client("sns", region_name=REGION)

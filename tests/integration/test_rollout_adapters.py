@@ -6,8 +6,6 @@ operator CLI end to end."""
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +21,7 @@ from core.release.rollout_controller import RolloutController
 from core.release.rollout_plan import HOUR, AliasShape, Stage, VersionStats, split, start
 from core.shared import aws_clients as clients
 from core.shared.errors import Conflict, ValidationFailed
+from scripts.moto_lambda import function_with_versions
 from scripts.rollout import main, parse_plan
 from tests.integration.conftest import REGION, create_table
 
@@ -83,32 +82,11 @@ def test_a_transaction_conflict_is_a_retryable_conflict() -> None:
     stubber.assert_no_pending_responses()
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return 1\n")
-    return buffer.getvalue()
-
-
 @pytest.fixture
 def lambda_alias(aws_env: None) -> Iterator[tuple[Any, list[str]]]:
     """Function "api" with versions 1 (on `live`), 2 (to bake) and 3 (a later deploy)."""
     with mock_aws():
-        iam = boto3.client("iam", region_name=REGION)
-        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        client = boto3.client("lambda", region_name=REGION)
-        client.create_function(
-            FunctionName="api",
-            Runtime="python3.13",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": _zip()},
-        )
-        versions = []
-        for text in ("v1", "v2", "v3"):
-            client.update_function_configuration(FunctionName="api", Description=text)
-            versions.append(client.publish_version(FunctionName="api")["Version"])
-        client.create_alias(FunctionName="api", Name="live", FunctionVersion=versions[0])
+        client, _, versions = function_with_versions("api", ("v1", "v2", "v3"), region=REGION)
         yield client, versions
 
 
