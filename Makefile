@@ -83,8 +83,8 @@ $(CHECKOV_VENV)/bin/checkov:
 
 lint: venv ## ruff check and ruff format --check
 	@echo "==> lint: ruff check and ruff format --check"
-	$(VENV)/bin/ruff check src tests scripts bench
-	$(VENV)/bin/ruff format --check src tests scripts bench
+	$(VENV)/bin/ruff check src tests scripts bench data
+	$(VENV)/bin/ruff format --check src tests scripts bench data
 
 typecheck: venv ## mypy on src/
 	@echo "==> type check: mypy (about 20 s; longer without its cache)"
@@ -146,7 +146,7 @@ validate: $(SAM) ## sam validate --lint
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
 
 train: venv ## rebuild data/*.jsonl and train the key detector -> src/core/persona/data/detector_model.json (~1-4 min)
-	@echo "==> key detector: corpus from data/source, then one logistic regression per part (C, class weights and temperature by 5-fold CV on train+dev)"
+	@echo "==> key detector: corpus from data/source, then one logistic regression per part (C, class weights and second-label weight by 5-fold CV on train+dev; temperature and top-label calibration on the out-of-fold answers)"
 	$(PY) data/build_corpus.py
 	$(PY) scripts/train_detector.py
 

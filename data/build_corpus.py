@@ -3,6 +3,12 @@
 A source line is `tone pace intent ambiguous | text` with short codes (see CODES) and `\\n`
 for a line break; `#` starts a comment line. The language is derived from the text: Hangul
 and a Latin word of two or more letters -> mixed, Hangul only -> ko, otherwise en.
+
+Every message also has a blind second annotation in data/source/second_annotation.jsonl (by id,
+with a CRC-32 of the text so that an edited or moved message is caught). `ambiguous` is true when
+the writer flagged the message, when the second annotator chose another value for some part, or
+when the second annotator flagged a part as having a second defensible value; `writer_ambiguous`
+keeps the writer's flag alone.
 Run: `.venv/bin/python data/build_corpus.py` (also run by `make train`).
 """
 
@@ -11,10 +17,12 @@ from __future__ import annotations
 import json
 import re
 import sys
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SPLITS = ("train", "dev", "test")
+LANGS = ("ko", "en", "mixed")
 CODES = {
     "tone": {
         "fr": "frustrated",
@@ -73,19 +81,64 @@ def parse(split: str) -> list[dict[str, object]]:
     return records
 
 
-def main() -> int:
+def text_crc(text: str) -> str:
+    return f"{zlib.crc32(text.encode('utf-8')):08x}"
+
+
+def second_annotations() -> dict[str, dict[str, object]]:
+    path = HERE / "source" / "second_annotation.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {str(row["id"]): row for row in rows}
+
+
+def merge_second(record: dict[str, object], second: dict[str, object] | None) -> None:
+    """The final `ambiguous`: the writer's flag, or any part the second annotator saw differently."""
+    if second is None:
+        raise ValueError(f"{record['id']}: no second annotation (data/source/second_annotation.jsonl)")
+    if second["crc"] != text_crc(str(record["text"])):
+        raise ValueError(f"{record['id']}: the text changed since its second annotation")
+    flagged = set(second["ambiguous"])  # type: ignore[call-overload]
+    disagree = {part for part in CODES if record[part] != second[part]}
+    record["writer_ambiguous"] = record["ambiguous"]
+    record["ambiguous"] = bool(record["ambiguous"]) or bool(flagged | disagree)
+    record["second"] = {part: second[part] for part in CODES}
+
+
+def build() -> dict[str, list[dict[str, object]]]:
+    """Every split's records, checked: no text twice (within or across splits), every message
+    second-annotated."""
     seen: dict[str, str] = {}
+    seconds = second_annotations()
+    out: dict[str, list[dict[str, object]]] = {}
     for split in SPLITS:
         records = parse(split)
         for record in records:
+            merge_second(record, seconds.get(str(record["id"])))
             text = str(record["text"])
             if text in seen:
                 raise ValueError(f"duplicate text in {seen[text]} and {record['id']}: {text[:40]}")
             seen[text] = str(record["id"])
-        with (HERE / f"{split}.jsonl").open("w", encoding="utf-8") as out:
-            for record in records:
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        print(f"{split}: {len(records)} messages", file=sys.stderr)
+        out[split] = records
+    unused = set(seconds) - set(seen.values())
+    if unused:
+        raise ValueError(f"second annotations for unknown ids: {sorted(unused)[:5]}")
+    return out
+
+
+def to_jsonl(records: list[dict[str, object]]) -> str:
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+
+
+def main() -> int:
+    for split, records in build().items():
+        (HERE / f"{split}.jsonl").write_text(to_jsonl(records), encoding="utf-8")
+        langs = " ".join(f"{lang} {sum(r['lang'] == lang for r in records)}" for lang in LANGS)
+        ambiguous = sum(bool(r["ambiguous"]) for r in records)
+        writer = sum(bool(r["writer_ambiguous"]) for r in records)
+        print(
+            f"{split}: {len(records)} messages ({langs}); ambiguous {ambiguous}, writer's flag {writer}",
+            file=sys.stderr,
+        )
     return 0
 
 

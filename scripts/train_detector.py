@@ -4,7 +4,9 @@ Reads data/train.jsonl and data/dev.jsonl (never data/test.jsonl: that split is 
 `make eval` only). For each part it picks the regularisation strength C and the class
 weighting by stratified k-fold cross-validation over train+dev, fits a temperature on the
 out-of-fold logits (minimum negative log-likelihood: each message is scored by a model that
-never saw it), then fits on all of train+dev and writes the weights as sparse, rounded JSON to
+never saw it) and then a top-label calibration (logistic regression of "the answer was right" on
+the logit of the top probability, on the same out-of-fold answers), then fits on all of
+train+dev and writes the weights as sparse, rounded JSON to
 src/core/persona/data/detector_model.json, which the Lambda evaluates in pure Python
 (core/persona/inference.py). `--cv-only` prints the cross-validated numbers and writes nothing.
 
@@ -14,6 +16,7 @@ scikit-learn and numpy are dev-only dependencies (pyproject's dev extra).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -35,6 +38,10 @@ DATA = ROOT / "data"
 MODEL_PATH = ROOT / "src" / "core" / "persona" / "data" / "detector_model.json"
 C_GRID = (1.0, 4.0, 16.0)
 CLASS_WEIGHTS: tuple[str | None, ...] = (None, "balanced")
+# Where the blind second annotator chose another value, that value can join the target with this
+# weight (the writer's keeps the rest): a message two people read differently then teaches the
+# model to share its belief instead of teaching one of them as certain. Chosen by cross-validation.
+SECOND_WEIGHTS = (0.0, 0.5)
 FOLDS = 5
 MIN_DOCS = 3  # an n-gram seen in one or two training messages is mostly noise, and makes the file big
 SCALE = 100  # weights ship as integers in hundredths
@@ -81,15 +88,61 @@ def fit_temperature(logits: list[list[float]], labels: list[int]) -> float:
 
 def ece(logits: list[list[float]], labels: list[int], temperature: float, bins: int = 10) -> float:
     """Expected calibration error of the top class (the same 10 bins as `make eval`)."""
+    tops = [_top_probability(row, temperature) for row in logits]
+    return ece_of(tops, [_argmax(row) == label for row, label in zip(logits, labels, strict=True)], bins)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
+
+
+def fit_top_calibration(tops: list[float], right: list[bool]) -> tuple[float, float]:
+    """(slope, intercept) of logit(P(right)) = slope * logit(top) + intercept, unregularised."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1e6, max_iter=1000).fit([[_logit(t)] for t in tops], [int(r) for r in right])
+    return round(float(model.coef_[0][0]), 4), round(float(model.intercept_[0]), 4)
+
+
+def top_calibrated(top: float, slope: float, intercept: float) -> float:
+    return 1.0 / (1.0 + math.exp(-(slope * _logit(top) + intercept)))
+
+
+def calibration_check(
+    logits: list[list[float]], labels: list[int], clear: list[bool], temperature: float, seed: int
+) -> str:
+    """Temperature alone against temperature + top-label calibration, the second fitted and scored
+    in 5 folds over the out-of-fold answers (so neither number saw its own messages twice)."""
+    import random
+
+    tops = [_top_probability(row, temperature) for row in logits]
+    right = [_argmax(row) == label for row, label in zip(logits, labels, strict=True)]
+    order = list(range(len(tops)))
+    random.Random(seed).shuffle(order)
+    calibrated = [0.0] * len(tops)
+    for k in range(FOLDS):
+        held = set(order[k::FOLDS])
+        slope, intercept = fit_top_calibration(
+            [tops[i] for i in order if i not in held], [right[i] for i in order if i not in held]
+        )
+        for i in held:
+            calibrated[i] = top_calibrated(tops[i], slope, intercept)
+
+    def confident(values: list[float]) -> float:
+        return sum(v > 0.5 for v, c in zip(values, clear, strict=True) if c) / max(1, sum(clear))
+
+    return (
+        f"ECE temperature {ece_of(tops, right):.3f} -> +top {ece_of(calibrated, right):.3f}, "
+        f"unambiguous > 0.5 {confident(tops):.3f} -> {confident(calibrated):.3f}"
+    )
+
+
+def ece_of(confidences: list[float], right: list[bool], bins: int = 10) -> float:
     groups: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
-    for row, label in zip(logits, labels, strict=True):
-        scaled = [v / temperature for v in row]
-        top = max(scaled)
-        exps = [math.exp(v - top) for v in scaled]
-        best = exps.index(max(exps))
-        conf = exps[best] / sum(exps)
-        groups[min(bins - 1, int(conf * bins))].append((conf, best == label))
-    return sum(abs(sum(c for c, _ in g) - sum(ok for _, ok in g)) / len(labels) for g in groups if g)
+    for conf, ok in zip(confidences, right, strict=True):
+        groups[min(bins - 1, int(conf * bins))].append((conf, ok))
+    return sum(abs(sum(c for c, _ in g) - sum(ok for _, ok in g)) / len(right) for g in groups if g)
 
 
 def folds(labels: list[int], k: int, seed: int) -> list[list[int]]:
@@ -99,11 +152,24 @@ def folds(labels: list[int], k: int, seed: int) -> list[list[int]]:
     return [list(test) for _, test in splitter.split([[0]] * len(labels), labels)]
 
 
-def fit(x: Any, y: list[int], c: float, weight: str | None, seed: int) -> Any:
+def fit(
+    x: Any, y: list[int], c: float, weight: str | None, seed: int, second: list[int], second_weight: float
+) -> Any:
+    """One logistic regression; messages whose second label differs appear twice when
+    `second_weight` > 0: once with the writer's label (1 - w) and once with the second (w)."""
+    import scipy.sparse
     from sklearn.linear_model import LogisticRegression
 
+    sample_weight = [1.0] * len(y)
+    differ = [k for k in range(len(y)) if second[k] != y[k]] if second_weight > 0 else []
+    if differ:
+        for k in differ:
+            sample_weight[k] = 1.0 - second_weight
+        x = scipy.sparse.vstack([x, x[differ]])
+        y = y + [second[k] for k in differ]
+        sample_weight += [second_weight] * len(differ)
     clf = LogisticRegression(C=c, class_weight=weight, solver="newton-cg", max_iter=1000, random_state=seed)
-    return clf.fit(x, y)
+    return clf.fit(x, y, sample_weight=sample_weight)
 
 
 def export(clf: Any, names: Any, n_classes: int) -> tuple[dict[str, list[int]], list[float]]:
@@ -124,9 +190,10 @@ def export(clf: Any, names: Any, n_classes: int) -> tuple[dict[str, list[int]], 
 
 
 def cross_validate(
-    rows: list[dict[str, float]], labels: dict[str, list[int]], seed: int
+    rows: list[dict[str, float]], labels: dict[str, list[int]], seconds: dict[str, list[int]], seed: int
 ) -> dict[str, dict[str, Any]]:
-    """Per part: the best (C, class weight) by out-of-fold accuracy, and the out-of-fold logits
+    """Per part: the best (C, class weight, second-label weight) by out-of-fold accuracy against
+    the writer's labels, and the out-of-fold logits
     of the shipped form (rounded, pruned weights) under that choice."""
     from sklearn.feature_extraction import DictVectorizer
 
@@ -145,29 +212,34 @@ def cross_validate(
     out: dict[str, dict[str, Any]] = {}
     for part in PARTS:
         y = labels[part]
+        second = seconds[part]
         n_classes = len(VOCABULARY[part])
         best: dict[str, Any] | None = None
-        for c in C_GRID:
-            for weight in CLASS_WEIGHTS:
-                logits: list[list[float]] = [[] for _ in rows]
-                for fit_idx, held, x_fit, names, held_rows in prepared:
-                    clf = fit(x_fit, [y[i] for i in fit_idx], c, weight, seed)
-                    w, b = export(clf, names, n_classes)
-                    for i, row in zip(held, held_rows, strict=True):
-                        logits[i] = _logits(row, w, b)
-                correct = sum(_argmax(row) == label for row, label in zip(logits, y, strict=True))
-                accuracy = correct / len(y)
-                loss = nll(logits, y, 1.0)
-                print(f"  {part:7} C={c:<5} weight={weight!s:9} cv accuracy {accuracy:.3f}", file=sys.stderr)
-                # Best accuracy; among equals, the lower loss.
-                if best is None or (accuracy, -loss) > (best["accuracy"], -best["loss"]):
-                    best = {
-                        "C": c,
-                        "class_weight": weight,
-                        "accuracy": accuracy,
-                        "loss": loss,
-                        "logits": logits,
-                    }
+        for c, weight, second_weight in itertools.product(C_GRID, CLASS_WEIGHTS, SECOND_WEIGHTS):
+            logits: list[list[float]] = [[] for _ in rows]
+            for fit_idx, held, x_fit, names, held_rows in prepared:
+                fit_y, fit_second = [y[i] for i in fit_idx], [second[i] for i in fit_idx]
+                clf = fit(x_fit, fit_y, c, weight, seed, fit_second, second_weight)
+                w, b = export(clf, names, n_classes)
+                for i, row in zip(held, held_rows, strict=True):
+                    logits[i] = _logits(row, w, b)
+            correct = sum(_argmax(row) == label for row, label in zip(logits, y, strict=True))
+            accuracy = correct / len(y)
+            loss = nll(logits, y, 1.0)
+            print(
+                f"  {part:7} C={c:<5} weight={weight!s:9} second={second_weight} cv accuracy {accuracy:.3f}",
+                file=sys.stderr,
+            )
+            # Best accuracy; among equals, the lower loss.
+            if best is None or (accuracy, -loss) > (best["accuracy"], -best["loss"]):
+                best = {
+                    "C": c,
+                    "class_weight": weight,
+                    "second_weight": second_weight,
+                    "accuracy": accuracy,
+                    "loss": loss,
+                    "logits": logits,
+                }
         assert best is not None
         out[part] = best
     return out
@@ -181,14 +253,18 @@ def train(seed: int = 0, cv_only: bool = False) -> dict[str, Any] | None:
     labels: dict[str, list[int]] = {
         part: [list(VOCABULARY[part]).index(r[part]) for r in records] for part in PARTS
     }
-    chosen = cross_validate(rows, labels, seed)
+    seconds: dict[str, list[int]] = {
+        part: [list(VOCABULARY[part]).index(r["second"][part]) for r in records] for part in PARTS
+    }
+    chosen = cross_validate(rows, labels, seconds, seed)
 
     keep = frequent_ngrams(rows)
     kept = restrict(rows, keep)
     vectorizer = DictVectorizer()
     x_all = vectorizer.fit_transform(kept)
     names = vectorizer.get_feature_names_out()
-    model: dict[str, Any] = {"format": 1, "scale": SCALE, "parts": {}, "trained_on": {}}
+    calibrations: dict[str, tuple[float, float, float]] = {}
+    model: dict[str, Any] = {"format": 2, "scale": SCALE, "parts": {}, "trained_on": {}}
     for part in PARTS:
         best = chosen[part]
         y = labels[part]
@@ -197,34 +273,46 @@ def train(seed: int = 0, cv_only: bool = False) -> dict[str, Any] | None:
         for lang in ("ko", "en", "mixed"):
             idx = [i for i, r in enumerate(records) if r["lang"] == lang]
             langs[lang] = sum(_argmax(best["logits"][i]) == y[i] for i in idx) / max(1, len(idx))
-        clear = [i for i, r in enumerate(records) if not r["ambiguous"]]
-        confident = sum(_top_probability(best["logits"][i], temperature) > 0.5 for i in clear) / len(clear)
+        clear = [not r["ambiguous"] for r in records]
+        tops = [_top_probability(row, temperature) for row in best["logits"]]
+        right = [_argmax(row) == label for row, label in zip(best["logits"], y, strict=True)]
+        slope, intercept = fit_top_calibration(tops, right)
         print(
-            f"{part:7} C={best['C']:<5} weight={best['class_weight']!s:9} cv accuracy {best['accuracy']:.3f} "
+            f"{part:7} C={best['C']:<5} weight={best['class_weight']!s:9} second={best['second_weight']} "
+            f"cv accuracy {best['accuracy']:.3f} "
             f"(ko {langs['ko']:.3f}, en {langs['en']:.3f}, mixed {langs['mixed']:.3f})  "
-            f"temperature {temperature:.2f}  cv ECE {ece(best['logits'], y, temperature):.3f}  "
-            f"unambiguous > 0.5: {confident:.3f}",
+            f"temperature {temperature:.2f}  top calibration {slope:.2f}, {intercept:+.2f}\n"
+            f"        cv {calibration_check(best['logits'], y, clear, temperature, seed)}",
             file=sys.stderr,
         )
+        calibrations[part] = (temperature, slope, intercept)
         if cv_only:
             continue
-        clf = fit(x_all, y, best["C"], best["class_weight"], seed)
+        clf = fit(x_all, y, best["C"], best["class_weight"], seed, seconds[part], best["second_weight"])
         weights, bias = export(clf, names, len(VOCABULARY[part]))
         model["parts"][part] = {
             "classes": list(VOCABULARY[part]),
             "bias": bias,
             "temperature": temperature,
+            "top_calibration": {"slope": slope, "intercept": intercept},
             "C": best["C"],
+            "second_weight": best["second_weight"],
             "class_weight": best["class_weight"],
             "weights": weights,
         }
         print(f"{part:7} features {len(weights)}", file=sys.stderr)
-    clear = [i for i, r in enumerate(records) if not r["ambiguous"]]
-    temperatures = {p: fit_temperature(chosen[p]["logits"], labels[p]) for p in PARTS}
-    every = sum(
-        all(_top_probability(chosen[p]["logits"][i], temperatures[p]) > 0.5 for p in PARTS) for i in clear
+    unambiguous = [i for i, r in enumerate(records) if not r["ambiguous"]]
+
+    def confident(i: int, part: str) -> float:
+        temperature, slope, intercept = calibrations[part]
+        return top_calibrated(_top_probability(chosen[part]["logits"][i], temperature), slope, intercept)
+
+    every = sum(all(confident(i, p) > 0.5 for p in PARTS) for i in unambiguous)
+    print(
+        f"all     cv unambiguous confident in every part (calibrations fitted in-sample): "
+        f"{every / len(unambiguous):.3f}",
+        file=sys.stderr,
     )
-    print(f"all     cv unambiguous confident in every part: {every / len(clear):.3f}", file=sys.stderr)
     if cv_only:
         return None
     model["trained_on"] = {"train+dev": len(records), "folds": FOLDS}

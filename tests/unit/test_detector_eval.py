@@ -31,9 +31,9 @@ def test_accuracy_targets(result: dict[str, Any], part: str) -> None:
 
 
 def test_intent_accuracy_floor(result: dict[str, Any]) -> None:
-    # Measured 0.824 on the committed model (round 3; 0.786 and 0.774 before): a retrained model
-    # may not fall back towards the target.
-    assert result["parts"]["intent"]["accuracy"] >= 0.82
+    # Measured 0.862 on the committed model (round 4; 0.824, 0.786 and 0.774 before): a retrained
+    # model may not fall back towards the target.
+    assert result["parts"]["intent"]["accuracy"] >= 0.85
 
 
 @pytest.mark.parametrize("part", ["tone", "pace", "intent"])
@@ -41,14 +41,17 @@ def test_calibration_error_per_part(result: dict[str, Any], part: str) -> None:
     assert result["parts"][part]["ece"] <= ev.MAX_ECE
 
 
-@pytest.mark.xfail(strict=True, reason="87% of unambiguous test messages, not all, get > 0.5 on every part")
+@pytest.mark.xfail(strict=True, reason="88% of unambiguous test messages, not all, get > 0.5 on every part")
 def test_every_unambiguous_message_is_confident(result: dict[str, Any]) -> None:
     assert result["unambiguous_confident"] == 1.0
 
 
 def test_most_unambiguous_messages_are_confident(result: dict[str, Any]) -> None:
-    # 0.870 on the committed model (0.848 and 0.862 on the two before it: docs/detection.md).
-    assert result["unambiguous_confident"] >= 0.86
+    # Round 4: 0.884 (76 of 86; writer and second annotator agree, neither flags a part), and
+    # 0.891 by the writer's flag alone (0.870, 0.848 and 0.862 on the models before it).
+    assert result["unambiguous"] >= 80
+    assert result["unambiguous_confident"] >= 0.87
+    assert result["writer_unambiguous_confident"] >= 0.87
 
 
 @pytest.mark.parametrize("part", ["tone", "pace", "intent"])

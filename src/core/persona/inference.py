@@ -3,9 +3,10 @@
 Features (core/persona/detector_features.py): word-list cues, hashed character and word
 n-grams, rhythm and sentence function. One multinomial logistic regression per part, trained
 offline by `make train` (scripts/train_detector.py) on the labelled corpus in data/, ships as
-data/detector_model.json: sparse weights, a bias and a temperature per part. The temperature
-was fitted on out-of-fold predictions over train+dev, so a part's confidence is a calibrated
-probability (`make eval` measures it on the test split: docs/detection.md).
+data/detector_model.json: sparse weights, a bias, a temperature and a top-label calibration per
+part. Both were fitted on out-of-fold predictions over train+dev (each message scored by a model
+that never saw it), so a part's confidence is a calibrated probability (`make eval` measures it on
+the test split: docs/detection.md).
 
 Deterministic, offline, no numpy: the weights are read once at import and a message costs
 one dictionary lookup per feature. An empty message gives calm / medium / learning at
@@ -25,13 +26,13 @@ from core.persona.resonance_models import ResonanceKey
 from core.persona.vocabulary import DEFAULTS, PARTS, VOCABULARY, Part, canonical_key
 
 MODEL_FILE = "detector_model.json"
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 
 
 class PartModel:
     """One part's classifier: weights[feature] = one integer per class, in 1/scale units."""
 
-    __slots__ = ("bias", "classes", "scale", "temperature", "weights")
+    __slots__ = ("bias", "classes", "intercept", "scale", "slope", "temperature", "weights")
 
     def __init__(self, part: Part, raw: dict[str, Any], scale: float) -> None:
         classes = tuple(raw["classes"])
@@ -43,6 +44,14 @@ class PartModel:
         self.scale = float(scale)
         if len(self.bias) != len(classes) or not self.temperature > 0 or not self.scale > 0:
             raise ValueError(f"{MODEL_FILE}: {part} has a bad bias, temperature or scale")
+        # Top-label calibration: logit(confidence) = slope * logit(top softmax probability) +
+        # intercept. Temperature alone ties the top probability to the whole distribution, and
+        # left many right answers at 0.4-0.5; a slope must be positive so the order is kept.
+        top = raw["top_calibration"]
+        self.slope = float(top["slope"])
+        self.intercept = float(top["intercept"])
+        if not 0 < self.slope < 10 or not -10 < self.intercept < 10:
+            raise ValueError(f"{MODEL_FILE}: {part} has a bad top_calibration")
         # The parsed JSON lists are used as they are: converting ~10,000 rows costs milliseconds.
         self.weights: dict[str, list[int]] = raw["weights"]
         if any(len(row) != len(classes) for row in self.weights.values()):
@@ -69,7 +78,23 @@ class PartModel:
         top = max(scaled)
         exps = [math.exp(s - top) for s in scaled]
         total = sum(exps)
-        return [e / total for e in exps]
+        return self.calibrate([e / total for e in exps])
+
+    def calibrate(self, probabilities: list[float]) -> list[float]:
+        """Map the top probability through the top-label calibration; the other values share
+        the rest in their softmax proportions, so the answer and the ranking do not change."""
+        best = max(range(len(probabilities)), key=lambda i: (probabilities[i], -i))
+        top = probabilities[best]
+        rest = 1.0 - top
+        if rest <= 0.0:
+            return probabilities
+        second = max(p for i, p in enumerate(probabilities) if i != best)
+        z = self.slope * math.log(top / rest) + self.intercept
+        calibrated = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+        # Never below the runner-up after rescaling: the answer stays the most probable value.
+        calibrated = max(calibrated, second / (rest + second))
+        share = (1.0 - calibrated) / rest
+        return [calibrated if i == best else p * share for i, p in enumerate(probabilities)]
 
 
 def load_model(name: str = MODEL_FILE) -> dict[Part, PartModel]:
