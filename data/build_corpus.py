@@ -21,7 +21,7 @@ import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SPLITS = ("train", "dev", "test")
+SPLITS = ("train", "dev", "test", "test2")  # test2: the second held-out split (round 5)
 LANGS = ("ko", "en", "mixed")
 CODES = {
     "tone": {

@@ -14,14 +14,29 @@ match anywhere, since Korean attaches endings and particles to stems (짜증 in 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from core.persona.detector_features import INTENTS_LEX, TONES_LEX, Lexicon, lexicon_hits
+from core.persona.detector_features import Lexicon, compile_lexicon, lexicon_hits
 from core.persona.resonance_models import ResonanceKey
 from core.persona.vocabulary import DEFAULTS, INTENTS, PACES, TONES, Part, canonical_key
+
+# The word lists as they were when this detector was replaced (round 3): the trained model's lists
+# in core/persona/data have grown since, and the baseline must stay the detector it was.
+_FROZEN = Path(__file__).resolve().parent / "data"
+
+
+def _frozen(name: str) -> Lexicon:
+    raw = json.loads((_FROZEN / f"lexicon_baseline_{name}.json").read_text(encoding="utf-8"))
+    return compile_lexicon({value: tuple(terms) for value, terms in raw.items()})
+
+
+TONES_LEX = _frozen("tone")
+INTENTS_LEX = _frozen("intent")
 
 _QUESTION_WORDS = re.compile(r"\b(why|how|what)\b|왜|어떻게|뭐")
 _DOUBLE_BANG = re.compile(r"!{2,}")

@@ -46,7 +46,8 @@ FOLDS = 5
 MIN_DOCS = 3  # an n-gram seen in one or two training messages is mostly noise, and makes the file big
 SCALE = 100  # weights ship as integers in hundredths
 PRUNE = 0.25  # a feature whose weights are all this small moves a probability by a few percent at most;
-# pruning them (checked with cross-validated accuracy) keeps the file under 150 KiB and the scorer fast
+# pruning them (checked with cross-validated accuracy) keeps the file small and the scorer fast: round 6
+# has 333 KiB at 0.25 and 207 KiB at 0.35, where cross-validated intent accuracy is 0.009 lower
 
 
 def load_split(name: str) -> list[dict[str, Any]]:

@@ -68,7 +68,10 @@ def test_no_message_is_in_two_splits(built: dict[str, list[dict[str, Any]]]) -> 
     texts = {
         split: {" ".join(r["text"].lower().split()) for r in records} for split, records in built.items()
     }
-    assert not texts["test"] & (texts["train"] | texts["dev"])
+    assert set(texts) == {"train", "dev", "test", "test2"}
+    for held_out in ("test", "test2"):
+        others = set().union(*(t for split, t in texts.items() if split != held_out))
+        assert not texts[held_out] & others, held_out
     assert not texts["train"] & texts["dev"]
 
 

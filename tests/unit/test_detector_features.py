@@ -160,9 +160,10 @@ def test_the_model_ships_as_package_data() -> None:
     assert '"core.persona.data" = ["*.json"]' in pyproject
     assert (DATA_DIR / MODEL_FILE).is_file()
     assert Path(inference.__file__).parent / "data" / MODEL_FILE == DATA_DIR / MODEL_FILE
-    # Small enough to parse in about 10 ms when the detector is first used (pruned, rounded
-    # weights; the route imports it lazily, so cold start does not pay it): docs/detection.md.
-    assert (DATA_DIR / MODEL_FILE).stat().st_size < 256 * 1024
+    # Small enough to parse in a few tens of milliseconds when the detector is first used (pruned,
+    # rounded weights; the route imports it lazily, so cold start does not pay it): 333 KiB in
+    # round 6, import cost in docs/detection.md.
+    assert (DATA_DIR / MODEL_FILE).stat().st_size < 400 * 1024
 
 
 _PROBE = (

@@ -45,7 +45,8 @@ def test_accuracy_on_labelled_messages(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_pace_accuracy_on_the_older_labelled_messages() -> None:
     # Was 68% (single ordinary Korean sentences read as burst) before the complete-sentence
-    # features and the round-2 medium examples; 86% with the committed model.
+    # features and the round-2 medium examples; 86% after round 3, 82% with the committed model
+    # (round 6: newer writers label short 반말 requests burst).
     hits = sum(detect(item["message"]).parts["pace"].value == item["pace"] for item in LABELLED)
     assert hits / len(LABELLED) >= MIN_ACCURACY
 

@@ -753,7 +753,10 @@ def extract(message: str) -> Extracted:
     features["rh:question_ratio"] = min(1.0, questions / count)
     features["rh:bang_ratio"] = min(1.0, bangs / count)
     features["rh:comma_density"] = min(1.0, 20 * commas / max(1, width))
-    features["rh:ends_open"] = float(text[-1] not in ".!?…~)")
+    if text[-1] not in ".!?…~)":
+        # No closing mark reads as one unbroken breath only in a long message; a short chat line
+        # without a full stop is just chat (round 5 writers taught "no full stop = flowing").
+        features["rh:ends_open_long" if width >= 60 else "rh:ends_open"] = 1.0
     if "!!" in text:
         features["rh:double_bang"] = 1.0
         cues.append("pace:burst<-'!!'")
