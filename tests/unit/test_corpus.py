@@ -75,20 +75,25 @@ def test_no_message_is_in_two_splits(built: dict[str, list[dict[str, Any]]]) -> 
     assert not texts["train"] & texts["dev"]
 
 
+def _written(text: str) -> dict[str, Any]:
+    """A record as the writer's source line gives it (before the second annotation)."""
+    return {
+        "id": "x-1",
+        "text": text,
+        "tone": "calm",
+        "pace": "burst",
+        "intent": "reflection",
+        "ambiguous": False,
+    }
+
+
 def test_ambiguity_joins_the_writer_and_the_second_annotator(every: list[dict[str, Any]]) -> None:
     for record in every:
         disagree = any(record[p] != record["second"][p] for p in PARTS)
         if record["writer_ambiguous"] or disagree:
             assert record["ambiguous"], record["id"]
     # The merge itself: a disagreement, a flag, or neither.
-    base = {
-        "id": "x-1",
-        "text": "ok",
-        "tone": "calm",
-        "pace": "burst",
-        "intent": "reflection",
-        "ambiguous": False,
-    }
+    base = _written("ok")
     second = {"crc": builder.text_crc("ok"), "tone": "calm", "pace": "burst", "intent": "reflection"}
     for flags, other_intent, expected in (
         ([], "reflection", False),
@@ -102,14 +107,7 @@ def test_ambiguity_joins_the_writer_and_the_second_annotator(every: list[dict[st
 
 
 def test_an_edited_or_unannotated_message_is_refused() -> None:
-    record = {
-        "id": "x-1",
-        "text": "ok",
-        "tone": "calm",
-        "pace": "burst",
-        "intent": "reflection",
-        "ambiguous": False,
-    }
+    record = _written("ok")
     stale = {
         "crc": builder.text_crc("okay"),
         "tone": "calm",
