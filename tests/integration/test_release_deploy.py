@@ -108,6 +108,11 @@ class CodeDeploy:
             {"applicationName": APP, "deploymentGroupName": GROUP, "includeOnlyStatuses": RUNNING},
         )
 
+    def ended(self, status: str, deployment: str = DEPLOYMENT) -> None:
+        self.stub.add_response(
+            "get_deployment", {"deploymentInfo": {"status": status}}, {"deploymentId": deployment}
+        )
+
     def expect_report(self, status: str, deployment: str = DEPLOYMENT) -> None:
         self.stub.add_response(
             "put_lifecycle_event_hook_execution_status",
@@ -287,3 +292,27 @@ def test_a_failing_tick_is_announced_as_a_controller_error(
     [message] = stack.messages()
     assert message["transition"] == "controller_error" and "state unreadable" in message["reason"]
     assert message["candidate_version"] == "2"
+
+
+def test_a_bake_whose_deploy_rolled_back_is_rolled_back_by_the_next_run(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The pre-traffic hook started the bake, then an alarm or the post-traffic smoke test failed
+    # the deployment: CloudFormation and CodeDeploy went back, so `live` must too.
+    codedeploy = CodeDeploy(monkeypatch)
+    codedeploy.deployments(DEPLOYMENT)
+    codedeploy.expect_report("Succeeded")
+    codedeploy.ended("InProgress")
+    codedeploy.ended("Failed")
+    with codedeploy.stub:
+        assert _deploy("2") == {"status": "Succeeded"}
+        assert stack.live() == ("1", {"2": 0.05})
+        controller = rollout_schedule.build_controller("PersonaRouter/test")
+        assert controller.tick("api").action == "hold"  # still deploying: the bake stands
+        decision = controller.tick("api")
+        codedeploy.stub.assert_no_pending_responses()
+    assert decision.action == "rollback" and DEPLOYMENT in decision.reason
+    assert stack.live() == ("1", {})
+    rollout = stack.store.get("api")
+    assert rollout is not None and rollout.status == "rolled_back"
+    assert [m["transition"] for m in stack.messages()] == ["started", "rolled_back"]

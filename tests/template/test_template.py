@@ -651,6 +651,8 @@ def test_the_rollout_controller_moves_only_the_live_alias_and_runs_one_at_a_time
         ("cloudwatch:GetMetricData", '"*"'),  # no resource-level permissions exist for it
         # Release notifications and the CodeDeploy check (tests/template/test_release_template.py).
         ("codedeploy:ListDeployments", json.dumps({"Fn::Sub": DEPLOYMENT_GROUP_ARN})),
+        # How the deploy that started a bake ended (a failed one rolls the bake back).
+        ("codedeploy:GetDeployment", json.dumps({"Fn::Sub": DEPLOYMENT_GROUP_ARN})),
         ("sns:Publish", json.dumps({"Ref": "AlarmTopic"})),
         ("kms:GenerateDataKey", json.dumps({"Fn::GetAtt": ["AlarmTopicKey", "Arn"]})),
         ("kms:Decrypt", json.dumps({"Fn::GetAtt": ["AlarmTopicKey", "Arn"]})),

@@ -521,3 +521,86 @@ def test_the_approval_step_waits_for_approve(parts: Parts) -> None:
     assert approved.status == "baking" and approved.stage_index == 1 and alias.shape == CANDIDATE_ONLY
     with pytest.raises(Conflict, match="nothing waits for approval"):
         controller.act("api", "approve")
+
+
+class FakeDeployments:
+    """CodeDeploy as the controller sees it: deployments still running and how each ended."""
+
+    def __init__(self) -> None:
+        self.running: list[str] = []
+        self.statuses: dict[str, str] = {}
+        self.unreachable = False
+        self.asked: list[str] = []
+
+    def in_progress(self) -> list[str]:
+        return list(self.running)
+
+    def status(self, deployment_id: str) -> str:
+        self.asked.append(deployment_id)
+        if self.unreachable:
+            raise RuntimeError("CodeDeploy is throttling")
+        return self.statuses[deployment_id]
+
+
+def _deploy_started(parts: Parts) -> tuple[RolloutController, FakeDeployments]:
+    _, store, alias, metrics, clock = parts
+    deployments = FakeDeployments()
+    controller = RolloutController(store, alias, metrics, clock, deployments=deployments)
+    deployments.running = ["d-DEPLOY1"]
+    deployments.statuses["d-DEPLOY1"] = "InProgress"
+    controller.start("api", "4", plan=PLAN, own_deployment="d-DEPLOY1")
+    assert store.items["api"].deployment_id == "d-DEPLOY1"
+    deployments.running = []
+    return controller, deployments
+
+
+@pytest.mark.parametrize("ended", ["Failed", "Stopped"])
+def test_a_bake_whose_deploy_failed_is_rolled_back(parts: Parts, ended: str) -> None:
+    _, store, alias, _, clock = parts
+    controller, deployments = _deploy_started(parts)
+    assert alias.shape == AT_5
+    deployments.statuses["d-DEPLOY1"] = ended
+    clock.now = T0 + HOUR
+    decision = controller.tick("api")
+    assert decision.action == "rollback"
+    assert "d-DEPLOY1" in decision.reason and ended in decision.reason
+    assert alias.shape == STABLE_ONLY
+    assert store.items["api"].status == "rolled_back"
+    assert controller.tick("api").action == "hold"
+    assert alias.moves == [AT_5, STABLE_ONLY]
+
+
+def test_a_bake_whose_deploy_succeeded_or_runs_goes_on(parts: Parts) -> None:
+    _, store, alias, _, clock = parts
+    controller, deployments = _deploy_started(parts)
+    for hours, status in ((1, "InProgress"), (2, "Succeeded")):
+        deployments.statuses["d-DEPLOY1"] = status
+        clock.now = T0 + hours * HOUR
+        assert controller.tick("api").action == "hold"
+    assert store.items["api"].status == "baking"
+    assert alias.shape == AT_5
+
+
+def test_an_unreadable_deployment_status_leaves_the_bake_alone(parts: Parts) -> None:
+    _, store, alias, _, clock = parts
+    controller, deployments = _deploy_started(parts)
+    deployments.unreachable = True
+    clock.now = T0 + HOUR
+    assert controller.tick("api").action == "hold"
+    assert store.items["api"].status == "baking"
+    deployments.unreachable = False
+    deployments.statuses["d-DEPLOY1"] = "Failed"
+    clock.now = T0 + 2 * HOUR
+    assert controller.tick("api").action == "rollback"
+    assert alias.shape == STABLE_ONLY
+
+
+def test_an_operator_started_bake_asks_codedeploy_nothing(parts: Parts) -> None:
+    _, store, _, _, clock = parts
+    deployments = FakeDeployments()
+    controller = RolloutController(store, parts[2], parts[3], clock, deployments=deployments)
+    controller.start("api", "4", plan=PLAN)
+    assert store.items["api"].deployment_id is None
+    clock.now = T0 + HOUR
+    assert controller.tick("api").action == "hold"
+    assert deployments.asked == []

@@ -42,3 +42,7 @@ class DeploymentWatch(Protocol):
     def in_progress(self) -> list[str]:
         """Ids of the CodeDeploy deployments of the function's deployment group that have not
         ended (any of them may still move traffic)."""
+
+    def status(self, deployment_id: str) -> str:
+        """CodeDeploy's status of one deployment (Created, Queued, InProgress, Baking, Ready,
+        Succeeded, Failed or Stopped)."""

@@ -179,7 +179,7 @@ class RolloutController:
             )
         rollout = start(function_name, stable, candidate_version, self._clock(), plan, gates, alias)
         # The alias as found is the controller's to move (that is what starting means).
-        rollout = rollout.model_copy(update={"owned_shapes": (shape,)})
+        rollout = rollout.model_copy(update={"owned_shapes": (shape,), "deployment_id": own_deployment})
         saved = self._store.save(rollout, existing.revision if existing else None)
         started = self._reconcile(saved)[0]
         self._announce(
@@ -195,6 +195,9 @@ class RolloutController:
         rollout, drifted = self._reconcile(rollout)
         if drifted is not None:
             return drifted
+        undone = self._deploy_failed(rollout)
+        if undone is not None:
+            return undone
         if rollout.status != "baking":
             return Decision(action="hold", reason=f"rollout is {rollout.status}", weight=rollout.weight())
         now = self._clock()
@@ -223,6 +226,34 @@ class RolloutController:
         )
         self._announce(notice, moved, decision.reason, decision.report)
         return decision
+
+    def _deploy_failed(self, rollout: Rollout) -> Decision | None:
+        """Roll back an unfinished bake whose deploy failed after its pre-traffic hook started it
+        (an alarm or the post-traffic smoke test rolled the deployment and the stack back): the
+        candidate is no longer the version the stack deploys, so no share of `live` may stay on it.
+        A status that cannot be read leaves the bake alone until the next run."""
+        if self._deployments is None or rollout.deployment_id is None or not rollout.active:
+            return None
+        try:
+            status = self._deployments.status(rollout.deployment_id)
+        except Exception as exc:  # CodeDeploy unreachable: the next run asks again
+            log.warning(
+                "deployment status unavailable",
+                extra={
+                    "function": rollout.function_name,
+                    "deployment": rollout.deployment_id,
+                    "error": str(exc),
+                },
+            )
+            return None
+        if status not in ("Failed", "Stopped"):
+            return None
+        reason = (
+            f"deploy {rollout.deployment_id} of version {rollout.candidate_version} ended {status}: "
+            f"the stack went back, so the bake goes back to version {rollout.stable_version}"
+        )
+        rolled = self.act(rollout.function_name, "rollback", reason)
+        return Decision(action="rollback", reason=reason, weight=rolled.weight(), transition="rolled_back")
 
     def _evaluate(self, rollout: Rollout, now: float) -> Rollout:
         """Fold the window since the last evaluation into the rollout's evidence (both versions,

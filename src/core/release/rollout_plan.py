@@ -138,6 +138,11 @@ class Rollout(BaseModel):
         description="Alias shapes the controller may have left on the alias since it last confirmed "
         "the expected one: the alias in any of them is still the controller's to move",
     )
+    deployment_id: str | None = Field(
+        default=None,
+        description="The CodeDeploy deployment whose pre-traffic hook started this bake (None when an "
+        "operator started it): if that deployment fails, the bake is rolled back",
+    )
     alias_released: bool = Field(
         default=False,
         description="Set when the alias changed outside the controller after the rollout finished: "

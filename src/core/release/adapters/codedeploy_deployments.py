@@ -1,6 +1,6 @@
-"""Which CodeDeploy deployments of the API function's deployment group are still running. A
-deployment in any state before its end (created, queued, in progress, baking, ready) may still
-move traffic, so it counts."""
+"""Which CodeDeploy deployments of the API function's deployment group are still running, and how
+one ended. A deployment in any state before its end (created, queued, in progress, baking, ready)
+may still move traffic, so it counts as running."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ class CodeDeployDeployments:
         self.application = application
         self.group = group
         self._client = client
+
+    def status(self, deployment_id: str) -> str:
+        info = self._client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        return str(info["status"])
 
     def in_progress(self) -> list[str]:
         ids: list[str] = []
