@@ -122,21 +122,19 @@ def metrics(records: list[dict[str, Any]], detector: Callable[[str], Guess]) -> 
             ],
         }
     clear = [g for g, r in zip(guesses, records, strict=True) if not r["ambiguous"]]
-    confident = [all(g[p][1] > 0.5 for p in PARTS) for g in clear]
     out["unambiguous"] = len(clear)
-    out["unambiguous_confident"] = sum(confident) / len(clear) if clear else 1.0
+    out["unambiguous_confident"] = _confident_share(clear)
     out["unambiguous_min_confidence"] = {p: min(g[p][1] for g in clear) for p in PARTS} if clear else {}
     # The round 1-3 definition: the writer's own flag only (no second annotator).
-    writer_clear = [
-        g for g, r in zip(guesses, records, strict=True) if not r.get("writer_ambiguous", r["ambiguous"])
-    ]
+    writer_clear = [g for g, r in zip(guesses, records, strict=True) if not r["writer_ambiguous"]]
     out["writer_unambiguous"] = len(writer_clear)
-    out["writer_unambiguous_confident"] = (
-        sum(all(g[p][1] > 0.5 for p in PARTS) for g in writer_clear) / len(writer_clear)
-        if writer_clear
-        else 1.0
-    )
+    out["writer_unambiguous_confident"] = _confident_share(writer_clear)
     return out
+
+
+def _confident_share(guesses: list[Guess]) -> float:
+    """The share of messages whose top value has confidence > 0.5 in every part (1.0 for none)."""
+    return sum(all(g[p][1] > 0.5 for p in PARTS) for g in guesses) / len(guesses) if guesses else 1.0
 
 
 HELD_OUT = ("test", "test2")

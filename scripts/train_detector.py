@@ -30,9 +30,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 
 from core.persona.detector_features import extract  # noqa: E402
 from core.persona.vocabulary import PARTS, VOCABULARY  # noqa: E402
+from scripts.eval_detector import calibration  # noqa: E402  (the same ECE and bins as `make eval`)
 
 DATA = ROOT / "data"
 MODEL_PATH = ROOT / "src" / "core" / "persona" / "data" / "detector_model.json"
@@ -87,12 +89,6 @@ def fit_temperature(logits: list[list[float]], labels: list[int]) -> float:
     return min(grid, key=lambda t: nll(logits, labels, t))
 
 
-def ece(logits: list[list[float]], labels: list[int], temperature: float, bins: int = 10) -> float:
-    """Expected calibration error of the top class (the same 10 bins as `make eval`)."""
-    tops = [_top_probability(row, temperature) for row in logits]
-    return ece_of(tops, [_argmax(row) == label for row, label in zip(logits, labels, strict=True)], bins)
-
-
 def _logit(p: float) -> float:
     p = min(max(p, 1e-9), 1 - 1e-9)
     return math.log(p / (1 - p))
@@ -110,15 +106,12 @@ def top_calibrated(top: float, slope: float, intercept: float) -> float:
     return 1.0 / (1.0 + math.exp(-(slope * _logit(top) + intercept)))
 
 
-def calibration_check(
-    logits: list[list[float]], labels: list[int], clear: list[bool], temperature: float, seed: int
-) -> str:
-    """Temperature alone against temperature + top-label calibration, the second fitted and scored
-    in 5 folds over the out-of-fold answers (so neither number saw its own messages twice)."""
+def calibration_check(tops: list[float], right: list[bool], clear: list[bool], seed: int) -> str:
+    """Temperature alone (`tops`, the out-of-fold top probabilities) against temperature +
+    top-label calibration, the second fitted and scored in 5 folds over the out-of-fold answers
+    (so neither number saw its own messages twice)."""
     import random
 
-    tops = [_top_probability(row, temperature) for row in logits]
-    right = [_argmax(row) == label for row, label in zip(logits, labels, strict=True)]
     order = list(range(len(tops)))
     random.Random(seed).shuffle(order)
     calibrated = [0.0] * len(tops)
@@ -134,16 +127,9 @@ def calibration_check(
         return sum(v > 0.5 for v, c in zip(values, clear, strict=True) if c) / max(1, sum(clear))
 
     return (
-        f"ECE temperature {ece_of(tops, right):.3f} -> +top {ece_of(calibrated, right):.3f}, "
+        f"ECE temperature {calibration(tops, right)[0]:.3f} -> +top {calibration(calibrated, right)[0]:.3f}, "
         f"unambiguous > 0.5 {confident(tops):.3f} -> {confident(calibrated):.3f}"
     )
-
-
-def ece_of(confidences: list[float], right: list[bool], bins: int = 10) -> float:
-    groups: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
-    for conf, ok in zip(confidences, right, strict=True):
-        groups[min(bins - 1, int(conf * bins))].append((conf, ok))
-    return sum(abs(sum(c for c, _ in g) - sum(ok for _, ok in g)) / len(right) for g in groups if g)
 
 
 def folds(labels: list[int], k: int, seed: int) -> list[list[int]]:
@@ -264,7 +250,7 @@ def train(seed: int = 0, cv_only: bool = False) -> dict[str, Any] | None:
     vectorizer = DictVectorizer()
     x_all = vectorizer.fit_transform(kept)
     names = vectorizer.get_feature_names_out()
-    calibrations: dict[str, tuple[float, float, float]] = {}
+    calibrated: dict[str, list[float]] = {}  # per part, each message's out-of-fold confidence
     model: dict[str, Any] = {"format": 2, "scale": SCALE, "parts": {}, "trained_on": {}}
     for part in PARTS:
         best = chosen[part]
@@ -283,10 +269,10 @@ def train(seed: int = 0, cv_only: bool = False) -> dict[str, Any] | None:
             f"cv accuracy {best['accuracy']:.3f} "
             f"(ko {langs['ko']:.3f}, en {langs['en']:.3f}, mixed {langs['mixed']:.3f})  "
             f"temperature {temperature:.2f}  top calibration {slope:.2f}, {intercept:+.2f}\n"
-            f"        cv {calibration_check(best['logits'], y, clear, temperature, seed)}",
+            f"        cv {calibration_check(tops, right, clear, seed)}",
             file=sys.stderr,
         )
-        calibrations[part] = (temperature, slope, intercept)
+        calibrated[part] = [top_calibrated(top, slope, intercept) for top in tops]
         if cv_only:
             continue
         clf = fit(x_all, y, best["C"], best["class_weight"], seed, seconds[part], best["second_weight"])
@@ -303,12 +289,7 @@ def train(seed: int = 0, cv_only: bool = False) -> dict[str, Any] | None:
         }
         print(f"{part:7} features {len(weights)}", file=sys.stderr)
     unambiguous = [i for i, r in enumerate(records) if not r["ambiguous"]]
-
-    def confident(i: int, part: str) -> float:
-        temperature, slope, intercept = calibrations[part]
-        return top_calibrated(_top_probability(chosen[part]["logits"][i], temperature), slope, intercept)
-
-    every = sum(all(confident(i, p) > 0.5 for p in PARTS) for i in unambiguous)
+    every = sum(all(calibrated[p][i] > 0.5 for p in PARTS) for i in unambiguous)
     print(
         f"all     cv unambiguous confident in every part (calibrations fitted in-sample): "
         f"{every / len(unambiguous):.3f}",
