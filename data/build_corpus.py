@@ -8,7 +8,9 @@ Every message also has a blind second annotation in data/source/second_annotatio
 with a CRC-32 of the text so that an edited or moved message is caught). `ambiguous` is true when
 the writer flagged the message, when the second annotator chose another value for some part, or
 when the second annotator flagged a part as having a second defensible value; `writer_ambiguous`
-keeps the writer's flag alone.
+keeps the writer's flag alone. `writer` names who wrote the message (w01 ... ), read from the
+source's section comments (`# round 4, second writer: ...`); lines before any such comment are the
+first writer's. Leave-one-writer-out cross-validation (`scripts/train_detector.py`) groups by it.
 Run: `.venv/bin/python data/build_corpus.py` (also run by `make train`).
 """
 
@@ -21,7 +23,9 @@ import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SPLITS = ("train", "dev", "test", "test2")  # test2: the second held-out split (round 5)
+# test2 and test3: the second and third held-out splits (rounds 5 and 7), each by writers who
+# never saw the corpus.
+SPLITS = ("train", "dev", "test", "test2", "test3")
 LANGS = ("ko", "en", "mixed")
 CODES = {
     "tone": {
@@ -45,6 +49,11 @@ CODES = {
         "re": "reflection",
     },
 }
+_ORDINALS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
+    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+).split()
+_WRITER_HEADER = re.compile(r"^#.*?\b(" + "|".join(_ORDINALS) + r") writer\b")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
@@ -58,7 +67,11 @@ def language(text: str) -> str:
 def parse(split: str) -> list[dict[str, object]]:
     records: list[dict[str, object]] = []
     lines = (HERE / "source" / f"{split}.txt").read_text(encoding="utf-8").splitlines()
+    writer = "w01"
     for number, line in enumerate(lines, 1):
+        header = _WRITER_HEADER.match(line)
+        if header:
+            writer = f"w{_ORDINALS.index(header.group(1)) + 1:02d}"
         if not line.strip() or line.startswith("#"):
             continue
         head, _, text = line.partition(" | ")
@@ -76,6 +89,7 @@ def parse(split: str) -> list[dict[str, object]]:
                 "intent": CODES["intent"][intent],
                 "split": split,
                 "ambiguous": ambiguous == "1",
+                "writer": writer,
             }
         )
     return records

@@ -8,7 +8,8 @@ never saw it) and then a top-label calibration (logistic regression of "the answ
 the logit of the top probability, on the same out-of-fold answers), then fits on all of
 train+dev and writes the weights as sparse, rounded JSON to
 src/core/persona/data/detector_model.json, which the Lambda evaluates in pure Python
-(core/persona/inference.py). `--cv-only` prints the cross-validated numbers and writes nothing.
+(core/persona/inference.py). `--cv-only` prints the cross-validated numbers, and leave-one-writer-out accuracy (each writer
+scored by a model that never saw them), and writes nothing.
 
 scikit-learn and numpy are dev-only dependencies (pyproject's dev extra).
 """
@@ -176,18 +177,13 @@ def export(clf: Any, names: Any, n_classes: int) -> tuple[dict[str, list[int]], 
     return weights, bias
 
 
-def cross_validate(
-    rows: list[dict[str, float]], labels: dict[str, list[int]], seconds: dict[str, list[int]], seed: int
-) -> dict[str, dict[str, Any]]:
-    """Per part: the best (C, class weight, second-label weight) by out-of-fold accuracy against
-    the writer's labels, and the out-of-fold logits
-    of the shipped form (rounded, pruned weights) under that choice."""
+def prepare(rows: list[dict[str, float]], held_out: list[list[int]]) -> list[tuple[Any, ...]]:
+    """Per fold: the fitting indices, the held indices, the fitted matrix, its feature names and
+    the held rows; each fold keeps its own n-gram vocabulary."""
     from sklearn.feature_extraction import DictVectorizer
 
-    # Folds stratified on intent, the weakest part; each fold keeps its own n-gram vocabulary.
-    parts_of_fold = folds(labels["intent"], FOLDS, seed)
     prepared = []
-    for held in parts_of_fold:
+    for held in held_out:
         held_set = set(held)
         fit_idx = [i for i in range(len(rows)) if i not in held_set]
         keep = frequent_ngrams([rows[i] for i in fit_idx])
@@ -195,24 +191,41 @@ def cross_validate(
         x_fit = vectorizer.fit_transform(restrict([rows[i] for i in fit_idx], keep))
         held_rows = restrict([rows[i] for i in held], keep)
         prepared.append((fit_idx, held, x_fit, vectorizer.get_feature_names_out(), held_rows))
+    return prepared
 
+
+def out_of_fold(
+    prepared: list[tuple[Any, ...]], part: str, y: list[int], second: list[int], setting: tuple[Any, ...], seed: int
+) -> list[list[float]]:
+    """Each message's logits from the shipped form (rounded, pruned weights) of a model fitted
+    without its fold under `setting` = (C, class weight, second-label weight)."""
+    c, weight, second_weight = setting
+    logits: list[list[float]] = [[] for _ in y]
+    for fit_idx, held, x_fit, names, held_rows in prepared:
+        fit_y, fit_second = [y[i] for i in fit_idx], [second[i] for i in fit_idx]
+        clf = fit(x_fit, fit_y, c, weight, seed, fit_second, second_weight)
+        w, b = export(clf, names, len(VOCABULARY[part]))
+        for i, row in zip(held, held_rows, strict=True):
+            logits[i] = _logits(row, w, b)
+    return logits
+
+
+def cross_validate(
+    rows: list[dict[str, float]], labels: dict[str, list[int]], seconds: dict[str, list[int]], seed: int
+) -> dict[str, dict[str, Any]]:
+    """Per part: the best (C, class weight, second-label weight) by out-of-fold accuracy against
+    the writer's labels, and the out-of-fold logits of the shipped form under that choice."""
+    # Folds stratified on intent, the weakest part.
+    prepared = prepare(rows, folds(labels["intent"], FOLDS, seed))
     out: dict[str, dict[str, Any]] = {}
     for part in PARTS:
         y = labels[part]
-        second = seconds[part]
-        n_classes = len(VOCABULARY[part])
         best: dict[str, Any] | None = None
-        for c, weight, second_weight in itertools.product(C_GRID, CLASS_WEIGHTS, SECOND_WEIGHTS):
-            logits: list[list[float]] = [[] for _ in rows]
-            for fit_idx, held, x_fit, names, held_rows in prepared:
-                fit_y, fit_second = [y[i] for i in fit_idx], [second[i] for i in fit_idx]
-                clf = fit(x_fit, fit_y, c, weight, seed, fit_second, second_weight)
-                w, b = export(clf, names, n_classes)
-                for i, row in zip(held, held_rows, strict=True):
-                    logits[i] = _logits(row, w, b)
-            correct = sum(_argmax(row) == label for row, label in zip(logits, y, strict=True))
-            accuracy = correct / len(y)
+        for setting in itertools.product(C_GRID, CLASS_WEIGHTS, SECOND_WEIGHTS):
+            logits = out_of_fold(prepared, part, y, seconds[part], setting, seed)
+            accuracy = _accuracy(logits, y)
             loss = nll(logits, y, 1.0)
+            c, weight, second_weight = setting
             print(
                 f"  {part:7} C={c:<5} weight={weight!s:9} second={second_weight} cv accuracy {accuracy:.3f}",
                 file=sys.stderr,
@@ -229,6 +242,32 @@ def cross_validate(
                 }
         assert best is not None
         out[part] = best
+    return out
+
+
+def by_writer(
+    rows: list[dict[str, float]],
+    labels: dict[str, list[int]],
+    seconds: dict[str, list[int]],
+    writers: list[str],
+    chosen: dict[str, dict[str, Any]],
+    seed: int,
+) -> dict[str, dict[str, float]]:
+    """Leave-one-writer-out accuracy per part under the chosen settings: each writer's messages
+    scored by a model fitted on everybody else's, the nearest estimate train+dev gives of how the
+    detector reads a new person (stratified folds share every writer between fit and held)."""
+    names = sorted(set(writers))
+    prepared = prepare(rows, [[i for i, w in enumerate(writers) if w == name] for name in names])
+    out: dict[str, dict[str, float]] = {}
+    for part in PARTS:
+        best = chosen[part]
+        setting = (best["C"], best["class_weight"], best["second_weight"])
+        logits = out_of_fold(prepared, part, labels[part], seconds[part], setting, seed)
+        right = [_argmax(row) == label for row, label in zip(logits, labels[part], strict=True)]
+        out[part] = {"all": sum(right) / len(right)}
+        for name in names:
+            mine = [ok for ok, w in zip(right, writers, strict=True) if w == name]
+            out[part][name] = sum(mine) / len(mine)
     return out
 
 
@@ -296,9 +335,17 @@ def train(seed: int = 0, cv_only: bool = False) -> dict[str, Any] | None:
         file=sys.stderr,
     )
     if cv_only:
+        writers = [str(r["writer"]) for r in records]
+        for part, accuracy in by_writer(rows, labels, seconds, writers, chosen, seed).items():
+            each = " ".join(f"{name} {value:.2f}" for name, value in accuracy.items() if name != "all")
+            print(f"{part:7} leave-one-writer-out accuracy {accuracy['all']:.3f} ({each})", file=sys.stderr)
         return None
     model["trained_on"] = {"train+dev": len(records), "folds": FOLDS}
     return model
+
+
+def _accuracy(logits: list[list[float]], labels: list[int]) -> float:
+    return sum(_argmax(row) == label for row, label in zip(logits, labels, strict=True)) / len(labels)
 
 
 def _argmax(row: list[float]) -> int:

@@ -68,11 +68,31 @@ def test_no_message_is_in_two_splits(built: dict[str, list[dict[str, Any]]]) -> 
     texts = {
         split: {" ".join(r["text"].lower().split()) for r in records} for split, records in built.items()
     }
-    assert set(texts) == {"train", "dev", "test", "test2"}
-    for held_out in ("test", "test2"):
+    assert set(texts) == {"train", "dev", "test", "test2", "test3"}
+    for held_out in ("test", "test2", "test3"):
         others = set().union(*(t for split, t in texts.items() if split != held_out))
         assert not texts[held_out] & others, held_out
     assert not texts["train"] & texts["dev"]
+
+
+def test_held_out_writers_never_wrote_training_messages(built: dict[str, list[dict[str, Any]]]) -> None:
+    # test2 and test3 measure people the detector never read: their writers are nobody else's.
+    writers = {split: {r["writer"] for r in records} for split, records in built.items()}
+    training = writers["train"] | writers["dev"]
+    for held_out in ("test2", "test3"):
+        assert writers[held_out], held_out
+        assert not writers[held_out] & training, held_out
+    assert not writers["test2"] & writers["test3"]
+
+
+def test_the_writer_comes_from_the_section_comments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source" / "x.txt").write_text(
+        "# header\nca m re 0 | first\n# round 9, twelfth writer: English\nca m re 0 | second\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(builder, "HERE", tmp_path)
+    assert [r["writer"] for r in builder.parse("x")] == ["w01", "w12"]
 
 
 def _written(text: str) -> dict[str, Any]:
