@@ -51,7 +51,8 @@ CODES = {
 }
 _ORDINALS = (
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
-    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth twenty-first "
+    "twenty-second twenty-third twenty-fourth twenty-fifth"
 ).split()
 _WRITER_HEADER = re.compile(r"^#.*?\b(" + "|".join(_ORDINALS) + r") writer\b")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
