@@ -39,7 +39,7 @@ from scripts.eval_detector import calibration  # noqa: E402  (the same ECE and b
 
 DATA = ROOT / "data"
 MODEL_PATH = ROOT / "src" / "core" / "persona" / "data" / "detector_model.json"
-C_GRID = (1.0, 4.0, 16.0)
+C_GRID = (1.0, 4.0, 16.0, 64.0)
 CLASS_WEIGHTS: tuple[str | None, ...] = (None, "balanced")
 # Where the blind second annotator chose another value, that value can join the target with this
 # weight (the writer's keeps the rest): a message two people read differently then teaches the

@@ -88,11 +88,12 @@ def test_held_out_writers_never_wrote_training_messages(built: dict[str, list[di
 def test_the_writer_comes_from_the_section_comments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "source").mkdir()
     (tmp_path / "source" / "x.txt").write_text(
-        "# header\nca m re 0 | first\n# round 9, twelfth writer: English\nca m re 0 | second\n",
+        "# header\nca m re 0 | first\n# round 9, twelfth writer: English\nca m re 0 | second\n"
+        "# round 10, twenty-first writer: Korean\nca m re 0 | third\n",
         encoding="utf-8",
     )
     monkeypatch.setattr(builder, "HERE", tmp_path)
-    assert [r["writer"] for r in builder.parse("x")] == ["w01", "w12"]
+    assert [r["writer"] for r in builder.parse("x")] == ["w01", "w12", "w21"]
 
 
 def _written(text: str) -> dict[str, Any]:

@@ -6,7 +6,9 @@ Four families, each named by a prefix:
 - `h<bucket>`: hashed n-grams. Korean needs sub-word features (endings and particles attach
   to stems: 맞나요, 맞죠, 봤어요), so Hangul runs give syllable 1-3-grams with word-boundary
   marks; Latin text gives word unigrams and bigrams. Buckets come from zlib.crc32, never from
-  hash(), whose value changes with PYTHONHASHSEED;
+  hash(), whose value changes with PYTHONHASHSEED. The last sentence's n-grams also form a block
+  of their own, `hL<bucket>`: what a message asks for is mostly said at its end ("... 맞죠?",
+  "... which one?", "... 어떻게 해요"), whatever the story before it;
 - `rh:*`: rhythm (length, sentence count, punctuation density, ? and ! ratios, ellipses,
   line breaks, emoji, laughter and crying marks);
 - `fn:*`: sentence function, which generalises beyond memorised phrases: asking for a check
@@ -29,6 +31,7 @@ from core.persona.vocabulary import Part
 
 BUCKETS = 1 << 16  # hashed n-gram space; only buckets seen in training carry a weight
 NGRAM_NORM = 2.0
+LAST_NORM = 1.0  # the last-sentence block, a second view of the same grams: half the weight
 
 # ---- word lists (data files) and how each term matches -------------------------------------
 
@@ -696,6 +699,14 @@ def _ngrams(lowered: str) -> set[str]:
     return grams
 
 
+def _last_sentence(text: str) -> str:
+    """The final sentence, with the one before it when it is only a word or two ("ok?", "ㅠㅠ")."""
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    if len(sentences) > 1 and len(sentences[-1].strip()) <= 3:
+        return f"{sentences[-2]} {sentences[-1]}"
+    return sentences[-1] if sentences else ""
+
+
 def _bins(name: str, value: float, edges: tuple[float, ...], out: dict[str, float]) -> None:
     """One indicator per bin: linear models cannot bend a raw length into "short" and "long"."""
     index = sum(value > edge for edge in edges)
@@ -734,6 +745,11 @@ def extract(message: str) -> Extracted:
         scale = NGRAM_NORM / math.sqrt(len(grams))
         for gram in grams:
             features[_bucket(gram)] = scale
+    last = _ngrams(_last_sentence(squeezed))
+    if last:
+        scale = LAST_NORM / math.sqrt(len(last))
+        for gram in last:
+            features["hL" + _bucket("L" + gram)[1:]] = scale
 
     # Rhythm. Lengths in display width: a Hangul character says about as much as two Latin ones.
     width = len(text) + len(_WIDE.findall(text))
