@@ -23,9 +23,9 @@ import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# test2 and test3: the second and third held-out splits (rounds 5 and 7), each by writers who
-# never saw the corpus.
-SPLITS = ("train", "dev", "test", "test2", "test3")
+# test2, test3 and test4: the second to fourth held-out splits (rounds 5, 7 and 9), each by two
+# writers who never saw the corpus.
+SPLITS = ("train", "dev", "test", "test2", "test3", "test4")
 LANGS = ("ko", "en", "mixed")
 CODES = {
     "tone": {
@@ -52,7 +52,8 @@ CODES = {
 _ORDINALS = (
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
     "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth twenty-first "
-    "twenty-second twenty-third twenty-fourth twenty-fifth"
+    "twenty-second twenty-third twenty-fourth twenty-fifth twenty-sixth twenty-seventh twenty-eighth "
+    "twenty-ninth thirtieth"
 ).split()
 _WRITER_HEADER = re.compile(r"^#.*?\b(" + "|".join(_ORDINALS) + r") writer\b")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")

@@ -1,7 +1,7 @@
 """Evaluate the key detector on the held-out splits (`make eval`).
 
-`test` is the contract (the targets below); `test2` (round 5) and `test3` (round 7) were each
-written later by two writers who never saw the corpus, and are reported the same way (without
+`test` is the contract (the targets below); `test2` (round 5), `test3` (round 7) and `test4`
+(round 9) were each written later by two writers who never saw the corpus, and are reported the same way (without
 confusion matrices) as a check of how the detector reads people it was not built on. None is ever
 read by training or tuning.
 
@@ -138,11 +138,12 @@ def _confident_share(guesses: list[Guess]) -> float:
     return sum(all(g[p][1] > 0.5 for p in PARTS) for g in guesses) / len(guesses) if guesses else 1.0
 
 
-HELD_OUT = ("test", "test2", "test3")
+HELD_OUT = ("test", "test2", "test3", "test4")
 TITLES = {
     "test": "Test split",
     "test2": "Second held-out split (`test2`, round 5: two writers who never saw the corpus)",
     "test3": "Third held-out split (`test3`, round 7: two more writers who never saw the corpus)",
+    "test4": "Fourth held-out split (`test4`, round 9: two more writers who never saw the corpus)",
 }
 
 
