@@ -53,7 +53,8 @@ _ORDINALS = (
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
     "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth twenty-first "
     "twenty-second twenty-third twenty-fourth twenty-fifth twenty-sixth twenty-seventh twenty-eighth "
-    "twenty-ninth thirtieth"
+    "twenty-ninth thirtieth thirty-first thirty-second thirty-third thirty-fourth thirty-fifth "
+    "thirty-sixth thirty-seventh thirty-eighth thirty-ninth fortieth"
 ).split()
 _WRITER_HEADER = re.compile(r"^#.*?\b(" + "|".join(_ORDINALS) + r") writer\b")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
