@@ -149,12 +149,12 @@ build: $(SAM) ## sam build (no container needed), then compile the package's byt
 validate: $(SAM) ## sam validate --lint
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
 
-train: venv ## rebuild data/*.jsonl and train the key detector -> src/core/persona/data/detector_model.json (~5 min)
+train: venv ## rebuild data/*.jsonl and train the key detector -> src/core/persona/data/detector_model.json (~10 min)
 	@echo "==> key detector: corpus from data/source, then one logistic regression per part (C, class weights and second-label weight by 5-fold CV on train+dev; temperature and top-label calibration on the out-of-fold answers)"
 	$(PY) data/build_corpus.py
 	$(PY) scripts/train_detector.py
 
-eval: venv ## key detector on the three held-out splits (test, test2, test3) beside the old lexicon detector -> docs/detection.md + PNG
+eval: venv ## key detector on the four held-out splits (test, test2-test4) beside the old lexicon detector -> docs/detection.md + PNG
 	$(PY) scripts/eval_detector.py
 
 bench: venv $(NODE_STAMP) java ## the performance targets, ours beside the peer and the floor (~8-10 min) -> .results/bench.json; fails when a row misses its target

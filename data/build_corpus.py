@@ -49,13 +49,37 @@ CODES = {
         "re": "reflection",
     },
 }
-_ORDINALS = (
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
-    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth twenty-first "
-    "twenty-second twenty-third twenty-fourth twenty-fifth twenty-sixth twenty-seventh twenty-eighth "
-    "twenty-ninth thirtieth thirty-first thirty-second thirty-third thirty-fourth thirty-fifth "
-    "thirty-sixth thirty-seventh thirty-eighth thirty-ninth fortieth"
-).split()
+_TEENS = (
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+)
+# "first" ... "fortieth": the ordinal in a comment line gives the writer's number.
+_ORDINALS = [
+    *_TEENS,
+    *(
+        ordinal
+        for tens, round_ in (("twenty", "twentieth"), ("thirty", "thirtieth"))
+        for ordinal in (round_, *(f"{tens}-{unit}" for unit in _TEENS[:9]))
+    ),
+    "fortieth",
+]
 _WRITER_HEADER = re.compile(r"^#.*?\b(" + "|".join(_ORDINALS) + r") writer\b")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")

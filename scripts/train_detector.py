@@ -8,8 +8,8 @@ never saw it) and then a top-label calibration (logistic regression of "the answ
 the logit of the top probability, on the same out-of-fold answers), then fits on all of
 train+dev and writes the weights as sparse, rounded JSON to
 src/core/persona/data/detector_model.json, which the Lambda evaluates in pure Python
-(core/persona/inference.py). `--cv-only` prints the cross-validated numbers, and leave-one-writer-out accuracy (each writer
-scored by a model that never saw them), and writes nothing.
+(core/persona/inference.py). `--cv-only` prints the cross-validated numbers and leave-one-writer-out
+accuracy (each writer scored by a model that never saw them), and writes nothing.
 
 scikit-learn and numpy are dev-only dependencies (pyproject's dev extra).
 """
@@ -196,7 +196,12 @@ def prepare(rows: list[dict[str, float]], held_out: list[list[int]]) -> list[tup
 
 
 def out_of_fold(
-    prepared: list[tuple[Any, ...]], part: str, y: list[int], second: list[int], setting: tuple[Any, ...], seed: int
+    prepared: list[tuple[Any, ...]],
+    part: str,
+    y: list[int],
+    second: list[int],
+    setting: tuple[Any, ...],
+    seed: int,
 ) -> list[list[float]]:
     """Each message's logits from the shipped form (rounded, pruned weights) of a model fitted
     without its fold under `setting` = (C, class weight, second-label weight)."""

@@ -77,7 +77,8 @@ def test_no_message_is_in_two_splits(built: dict[str, list[dict[str, Any]]]) -> 
 
 def test_the_older_labelled_messages_stay_out_of_the_corpus(every: list[dict[str, Any]]) -> None:
     # tests/unit/data/labelled_messages.json checks the detector on messages it never trained on.
-    older = json.loads((ROOT / "tests" / "unit" / "data" / "labelled_messages.json").read_text(encoding="utf-8"))
+    path = ROOT / "tests" / "unit" / "data" / "labelled_messages.json"
+    older = json.loads(path.read_text(encoding="utf-8"))
     texts = {" ".join(r["text"].lower().split()) for r in every}
     assert not texts & {" ".join(item["message"].lower().split()) for item in older}
 

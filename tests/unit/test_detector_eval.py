@@ -53,7 +53,7 @@ def test_calibration_error_per_part(result: dict[str, Any], part: str) -> None:
     assert result["parts"][part]["ece"] <= ev.MAX_ECE
 
 
-@pytest.mark.xfail(strict=True, reason="82 of the 86 unambiguous test messages, not all, get > 0.5 on every part")
+@pytest.mark.xfail(strict=True, reason="82 of 86 unambiguous test messages, not all, get > 0.5 on every part")
 def test_every_unambiguous_message_is_confident(result: dict[str, Any]) -> None:
     assert result["unambiguous_confident"] == 1.0
 

@@ -9,11 +9,12 @@ import pytest
 
 pytest.importorskip("sklearn")  # a dev-only dependency: make venv installs it
 
-from scripts import train_detector  # noqa: E402
+from scripts import train_detector
 
 
 def _settings() -> dict[str, dict[str, Any]]:
-    return {part: {"C": 4.0, "class_weight": None, "second_weight": 0.0} for part in ("tone", "pace", "intent")}
+    setting = {"C": 4.0, "class_weight": None, "second_weight": 0.0}
+    return {part: dict(setting) for part in ("tone", "pace", "intent")}
 
 
 def test_each_writer_is_scored_by_a_model_that_never_read_them() -> None:
