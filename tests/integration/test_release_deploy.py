@@ -113,6 +113,12 @@ class CodeDeploy:
             "get_deployment", {"deploymentInfo": {"status": status}}, {"deploymentId": deployment}
         )
 
+    def starts_bake(self, deployment: str = DEPLOYMENT) -> None:
+        """The pre-traffic hook of `deployment` finds only itself running, so it starts the bake
+        and reports success."""
+        self.deployments(deployment)
+        self.expect_report("Succeeded", deployment)
+
     def expect_report(self, status: str, deployment: str = DEPLOYMENT) -> None:
         self.stub.add_response(
             "put_lifecycle_event_hook_execution_status",
@@ -134,9 +140,8 @@ def test_a_bake_mode_deploy_starts_the_bake_at_the_first_share(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     codedeploy = CodeDeploy(monkeypatch)
-    # The deploy's own deployment is running: it does not block the bake it starts.
-    codedeploy.deployments(DEPLOYMENT)
-    codedeploy.expect_report("Succeeded")
+    # The deploy\'s own deployment is running: it does not block the bake it starts.
+    codedeploy.starts_bake()
     with codedeploy.stub:
         assert _deploy("2") == {"status": "Succeeded"}
         codedeploy.stub.assert_no_pending_responses()
@@ -156,8 +161,7 @@ def test_a_deploy_during_a_bake_is_refused_with_the_reason(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     codedeploy = CodeDeploy(monkeypatch)
-    codedeploy.deployments("d-FIRST")
-    codedeploy.expect_report("Succeeded", "d-FIRST")
+    codedeploy.starts_bake("d-FIRST")
     codedeploy.expect_report("Failed")
     with codedeploy.stub:
         assert _deploy("2", "d-FIRST") == {"status": "Succeeded"}
@@ -178,10 +182,8 @@ def test_an_override_naming_the_bake_rolls_it_back_first_and_records_it(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     codedeploy = CodeDeploy(monkeypatch)
-    codedeploy.deployments("d-FIRST")
-    codedeploy.expect_report("Succeeded", "d-FIRST")
-    codedeploy.deployments(DEPLOYMENT)
-    codedeploy.expect_report("Succeeded")
+    codedeploy.starts_bake("d-FIRST")
+    codedeploy.starts_bake()
     with codedeploy.stub:
         assert _deploy("2", "d-FIRST") == {"status": "Succeeded"}
         monkeypatch.setenv("RELEASE_OVERRIDE", "rollback:2")
@@ -205,8 +207,7 @@ def test_an_override_naming_another_version_does_not_end_the_bake(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     codedeploy = CodeDeploy(monkeypatch)
-    codedeploy.deployments("d-FIRST")
-    codedeploy.expect_report("Succeeded", "d-FIRST")
+    codedeploy.starts_bake("d-FIRST")
     codedeploy.expect_report("Failed")
     with codedeploy.stub:
         assert _deploy("2", "d-FIRST") == {"status": "Succeeded"}
@@ -250,8 +251,7 @@ def test_the_controller_announces_operator_actions_and_force_waits_for_codedeplo
     from core.shared.errors import Conflict
 
     codedeploy = CodeDeploy(monkeypatch)
-    codedeploy.deployments("d-FIRST")
-    codedeploy.expect_report("Succeeded", "d-FIRST")
+    codedeploy.starts_bake("d-FIRST")
     codedeploy.deployments("d-SHIFTING")
     with codedeploy.stub:
         assert _deploy("2", "d-FIRST") == {"status": "Succeeded"}
@@ -276,8 +276,7 @@ def test_a_failing_tick_is_announced_as_a_controller_error(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     codedeploy = CodeDeploy(monkeypatch)
-    codedeploy.deployments(DEPLOYMENT)
-    codedeploy.expect_report("Succeeded")
+    codedeploy.starts_bake()
     with codedeploy.stub:
         assert _deploy("2") == {"status": "Succeeded"}
     stack.messages()
@@ -300,8 +299,7 @@ def test_a_bake_whose_deploy_rolled_back_is_rolled_back_by_the_next_run(
     # The pre-traffic hook started the bake, then an alarm or the post-traffic smoke test failed
     # the deployment: CloudFormation and CodeDeploy went back, so `live` must too.
     codedeploy = CodeDeploy(monkeypatch)
-    codedeploy.deployments(DEPLOYMENT)
-    codedeploy.expect_report("Succeeded")
+    codedeploy.starts_bake()
     codedeploy.ended("InProgress")
     codedeploy.ended("Failed")
     with codedeploy.stub:
