@@ -23,9 +23,9 @@ import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# test2, test3 and test4: the second to fourth held-out splits (rounds 5, 7 and 9), each by two
-# writers who never saw the corpus.
-SPLITS = ("train", "dev", "test", "test2", "test3", "test4")
+# test2-test5: the second to fifth held-out splits (rounds 5, 7, 9 and 13), each by two writers
+# who never saw the corpus.
+SPLITS = ("train", "dev", "test", "test2", "test3", "test4", "test5")
 LANGS = ("ko", "en", "mixed")
 CODES = {
     "tone": {
@@ -70,15 +70,21 @@ _TEENS = (
     "eighteenth",
     "nineteenth",
 )
-# "first" ... "fortieth": the ordinal in a comment line gives the writer's number.
+# "first" ... "seventy-ninth": the ordinal in a comment line gives the writer's number.
 _ORDINALS = [
     *_TEENS,
     *(
         ordinal
-        for tens, round_ in (("twenty", "twentieth"), ("thirty", "thirtieth"))
+        for tens, round_ in (
+            ("twenty", "twentieth"),
+            ("thirty", "thirtieth"),
+            ("forty", "fortieth"),
+            ("fifty", "fiftieth"),
+            ("sixty", "sixtieth"),
+            ("seventy", "seventieth"),
+        )
         for ordinal in (round_, *(f"{tens}-{unit}" for unit in _TEENS[:9]))
     ),
-    "fortieth",
 ]
 _WRITER_HEADER = re.compile(r"^#.*?\b(" + "|".join(_ORDINALS) + r") writer\b")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
