@@ -43,7 +43,7 @@ def test_accuracy_targets(result: dict[str, Any], part: str) -> None:
 
 
 def test_intent_accuracy_floor(result: dict[str, Any]) -> None:
-    # Measured 0.918 on the committed model (round 17; 0.931 in round 12, 0.918 in round 8, 0.843 in
+    # Measured 0.925 on the committed model (round 18; 0.918 in round 17, 0.931 in round 12, 0.843 in
     # round 6, 0.774 in round 1): a retrained model may not fall back towards the target.
     assert result["parts"]["intent"]["accuracy"] >= 0.91
 
@@ -53,25 +53,26 @@ def test_calibration_error_per_part(result: dict[str, Any], part: str) -> None:
     assert result["parts"][part]["ece"] <= ev.MAX_ECE
 
 
-@pytest.mark.xfail(strict=True, reason="84 of 86 unambiguous test messages, not all, get > 0.5 on every part")
+@pytest.mark.xfail(strict=True, reason="85 of 86 unambiguous test messages, not all, get > 0.5 on every part")
 def test_every_unambiguous_message_is_confident(result: dict[str, Any]) -> None:
     assert result["unambiguous_confident"] == 1.0
 
 
 def test_most_unambiguous_messages_are_confident(result: dict[str, Any]) -> None:
-    # Round 17: 0.977 (84 of 86; writer and second annotator agree, neither flags a part), and
-    # 0.942 by the writer's flag alone (round 12: 0.953 / 0.920; round 8: 0.988 / 0.935).
+    # Round 18: 0.988 (85 of 86; writer and second annotator agree, neither flags a part), and
+    # 0.978 by the writer's flag alone (round 17: 0.977 / 0.942; round 12: 0.953 / 0.920).
     assert result["unambiguous"] >= 80
-    assert result["unambiguous_confident"] >= 0.97
-    assert result["writer_unambiguous_confident"] >= 0.93
+    assert result["unambiguous_confident"] >= 0.98
+    assert result["writer_unambiguous_confident"] >= 0.96
 
 
 @pytest.mark.parametrize("split", NEWCOMER_SPLITS)
 @pytest.mark.parametrize("part", ["tone", "pace", "intent"])
 def test_new_writers_accuracy(newcomers: dict[str, dict[str, Any]], split: str, part: str) -> None:
-    # Round 17, tone / pace / intent: test2 0.950 / 0.975 / 0.910 (round 6: 0.850 / 0.965 / 0.775),
-    # test3 0.915 / 0.985 / 0.925 (round 8: 0.815 / 0.980 / 0.860), test4 0.870 / 0.995 / 0.895
-    # (round 12: 0.800 / 0.990 / 0.870), test5 (scored once, with this model) 0.915 / 0.995 / 0.885.
+    # Round 18, tone / pace / intent: test2 0.915 / 0.980 / 0.920 (round 6: 0.850 / 0.965 / 0.775),
+    # test3 0.895 / 0.985 / 0.925 (round 8: 0.815 / 0.980 / 0.860), test4 0.855 / 1.000 / 0.905
+    # (round 12: 0.800 / 0.990 / 0.870), test5 0.915 / 0.990 / 0.895 (first scored with the round-17
+    # model: 0.915 / 0.995 / 0.885).
     accuracy = newcomers[split]["parts"][part]["accuracy"]
     if (split, part) in NOT_YET:
         assert accuracy >= NOT_YET[(split, part)]
@@ -89,10 +90,10 @@ def test_new_writers_calibration(newcomers: dict[str, dict[str, Any]], split: st
 
 @pytest.mark.parametrize("split", NEWCOMER_SPLITS)
 def test_new_writers_confident_floor(newcomers: dict[str, dict[str, Any]], split: str) -> None:
-    # Round 17: 0.962 of test2's 133 unambiguous messages (round 6: 0.835), 0.963 of test3's 109,
-    # 0.933 of test4's 120, 0.898 of test5's 137.
+    # Round 18: 0.992 of test2's 133 unambiguous messages (round 6: 0.835), 0.972 of test3's 109,
+    # 0.958 of test4's 120, 0.912 of test5's 137.
     assert newcomers[split]["unambiguous"] >= 100
-    assert newcomers[split]["unambiguous_confident"] >= 0.87
+    assert newcomers[split]["unambiguous_confident"] >= 0.9
 
 
 @pytest.mark.parametrize("part", ["tone", "pace", "intent"])
