@@ -149,7 +149,7 @@ build: $(SAM) ## sam build (no container needed), then compile the package's byt
 validate: $(SAM) ## sam validate --lint
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
 
-train: venv ## rebuild data/*.jsonl and train the key detector -> src/core/persona/data/detector_model.json (~10 min)
+train: venv ## rebuild data/*.jsonl and train the key detector -> src/core/persona/data/detector_model.json (~12 min)
 	@echo "==> key detector: corpus from data/source, then one logistic regression per part (C, class weights and second-label weight by 5-fold CV on train+dev; temperature and top-label calibration on the out-of-fold answers)"
 	$(PY) data/build_corpus.py
 	$(PY) scripts/train_detector.py
