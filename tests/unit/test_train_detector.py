@@ -1,8 +1,10 @@
-"""The training script's leave-one-writer-out check (scripts/train_detector.py): a writer is
-scored only by a model that never read them."""
+"""The training script's checks (scripts/train_detector.py): leaving one writer out, a writer is
+scored only by a model that never read them; writer-grouped folds (`--size-check`) never split a
+writer; the n-gram floor and the pruning threshold are parameters the size check can vary."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -41,3 +43,33 @@ def test_each_writer_is_scored_by_a_model_that_never_read_them() -> None:
             assert result[part][agreeing] == 1.0
         assert result[part]["w3"] == pytest.approx(6 / 18)  # only its "other" messages
         assert result[part]["all"] == pytest.approx(60 / 72)
+
+
+def test_writer_folds_never_split_a_writer() -> None:
+    writers = [f"w{n % 7}" for n in range(70)]
+    folds = train_detector.writer_folds(writers, 3, seed=0)
+    assert sorted(i for fold in folds for i in fold) == list(range(70))
+    owners = [{writers[i] for i in fold} for fold in folds]
+    assert all(owners)  # seven writers over three folds: none empty
+    for a in range(3):
+        for b in range(a + 1, 3):
+            assert not owners[a] & owners[b]
+    assert train_detector.writer_folds(writers, 3, seed=0) == folds  # a fixed seed, the same folds
+
+
+def test_the_ngram_floor_and_pruning_are_parameters() -> None:
+    rows = [{"h1": 1.0, "h2": 1.0, "fn:x": 1.0}] * 3 + [{"h1": 1.0}] * 2
+    assert train_detector.frequent_ngrams(rows, min_docs=4) == {"h1"}
+    assert train_detector.frequent_ngrams(rows, min_docs=3) == {"h1", "h2"}
+
+    import numpy as np  # dev-only, with scikit-learn
+
+    # The three attributes export() reads from a fitted scikit-learn model; feature a's largest
+    # weight is 0.5, feature b's 0.28.
+    fitted = SimpleNamespace(
+        classes_=[0, 1], coef_=np.array([[0.5, 0.28], [-0.2, 0.1]]), intercept_=[0.0, 0.0]
+    )
+    kept_25, _ = train_detector.export(fitted, ["a", "b"], 2, prune=0.25)
+    kept_30, _ = train_detector.export(fitted, ["a", "b"], 2, prune=0.3)
+    assert set(kept_25) == {"a", "b"}  # b's largest weight, 0.28, clears 0.25
+    assert set(kept_30) == {"a"}
