@@ -209,6 +209,7 @@ def out_of_fold(
     second: list[int],
     setting: tuple[Any, ...],
     seed: int,
+    prune: float = PRUNE,
 ) -> list[list[float]]:
     """Each message's logits from the shipped form (rounded, pruned weights) of a model fitted
     without its fold under `setting` = (C, class weight, second-label weight)."""
@@ -217,7 +218,7 @@ def out_of_fold(
     for fit_idx, held, x_fit, names, held_rows in prepared:
         fit_y, fit_second = [y[i] for i in fit_idx], [second[i] for i in fit_idx]
         clf = fit(x_fit, fit_y, c, weight, seed, fit_second, second_weight)
-        w, b = export(clf, names, len(VOCABULARY[part]))
+        w, b = export(clf, names, len(VOCABULARY[part]), prune)
         for i, row in zip(held, held_rows, strict=True):
             logits[i] = _logits(row, w, b)
     return logits
@@ -294,50 +295,51 @@ def writer_folds(writers: list[str], k: int, seed: int) -> list[list[int]]:
     return [[i for i, w in enumerate(writers) if fold_of[w] == fold] for fold in range(k)]
 
 
+def targets(records: list[dict[str, Any]]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """Per part, each message's value index by its writer and by the second annotator."""
+    labels: dict[str, list[int]] = {
+        part: [list(VOCABULARY[part]).index(r[part]) for r in records] for part in PARTS
+    }
+    seconds: dict[str, list[int]] = {
+        part: [list(VOCABULARY[part]).index(r["second"][part]) for r in records] for part in PARTS
+    }
+    return labels, seconds
+
+
+def shipped_settings() -> dict[str, tuple[Any, ...]]:
+    """Per part, the committed model's (C, class weight, second-label weight)."""
+    parts = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["parts"]
+    return {
+        part: (parts[part]["C"], parts[part]["class_weight"], parts[part]["second_weight"]) for part in PARTS
+    }
+
+
 def size_check(choices: list[tuple[int, float]], seed: int = 0) -> None:
     """Per (MIN_DOCS, PRUNE): accuracy per part in 10 writer-grouped folds under the committed
     model's settings, and the size of the weights a fit on all of train+dev would ship."""
     from sklearn.feature_extraction import DictVectorizer
 
-    shipped = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["parts"]
+    settings = shipped_settings()
     records = load_split("train") + load_split("dev")
     rows = featurise(records)
+    labels, seconds = targets(records)
     held_out = writer_folds([str(r["writer"]) for r in records], 10, seed)
-    for min_docs in sorted({m for m, _ in choices}):
-        prunes = [p for m, p in choices if m == min_docs]
+    for min_docs, prune in choices:
         prepared = prepare(rows, held_out, min_docs)
-        keep = frequent_ngrams(rows, min_docs)
         vectorizer = DictVectorizer()
-        x_all = vectorizer.fit_transform(restrict(rows, keep))
+        x_all = vectorizer.fit_transform(restrict(rows, frequent_ngrams(rows, min_docs)))
         for part in PARTS:
-            y = [list(VOCABULARY[part]).index(r[part]) for r in records]
-            second = [list(VOCABULARY[part]).index(r["second"][part]) for r in records]
-            c, weight, second_weight = (shipped[part][k] for k in ("C", "class_weight", "second_weight"))
-            right = dict.fromkeys(prunes, 0)
-            for fit_idx, held, x_fit, names, held_rows in prepared:
-                clf = fit(
-                    x_fit,
-                    [y[i] for i in fit_idx],
-                    c,
-                    weight,
-                    seed,
-                    [second[i] for i in fit_idx],
-                    second_weight,
-                )
-                for prune in prunes:
-                    w, b = export(clf, names, len(VOCABULARY[part]), prune)
-                    right[prune] += sum(
-                        _argmax(_logits(row, w, b)) == y[i] for i, row in zip(held, held_rows, strict=True)
-                    )
+            y, second = labels[part], seconds[part]
+            logits = out_of_fold(prepared, part, y, second, settings[part], seed, prune)
+            c, weight, second_weight = settings[part]
             clf = fit(x_all, y, c, weight, seed, second, second_weight)
-            for prune in prunes:
-                w, _ = export(clf, vectorizer.get_feature_names_out(), len(VOCABULARY[part]), prune)
-                size = len(json.dumps(w, separators=(",", ":"))) / 1024
-                print(
-                    f"MIN_DOCS {min_docs:3} PRUNE {prune:.2f} {part:7} writer-grouped accuracy "
-                    f"{right[prune] / len(y):.4f}  weights {size:.0f} KiB",
-                    file=sys.stderr,
-                )
+            w, _ = export(clf, vectorizer.get_feature_names_out(), len(VOCABULARY[part]), prune)
+            size = len(json.dumps(w, separators=(",", ":"))) / 1024
+            print(
+                f"MIN_DOCS {min_docs:3} PRUNE {prune:.2f} {part:7} writer-grouped accuracy "
+                f"{_accuracy(logits, y):.4f}  weights {size:.0f} KiB",
+                file=sys.stderr,
+            )
 
 
 def print_by_writer(
@@ -356,11 +358,12 @@ def print_by_writer(
 
 def shipped_by_writer(seed: int = 0) -> None:
     """Leave-one-writer-out accuracy under the committed model's settings (no settings search)."""
-    shipped = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["parts"]
     records = load_split("train") + load_split("dev")
-    labels = {part: [list(VOCABULARY[part]).index(r[part]) for r in records] for part in PARTS}
-    seconds = {part: [list(VOCABULARY[part]).index(r["second"][part]) for r in records] for part in PARTS}
-    chosen = {part: {k: shipped[part][k] for k in ("C", "class_weight", "second_weight")} for part in PARTS}
+    labels, seconds = targets(records)
+    chosen = {
+        part: dict(zip(("C", "class_weight", "second_weight"), setting, strict=True))
+        for part, setting in shipped_settings().items()
+    }
     print_by_writer(records, featurise(records), labels, seconds, chosen, seed)
 
 
@@ -369,12 +372,7 @@ def train(seed: int = 0, cv_only: bool = False) -> dict[str, Any] | None:
 
     records = load_split("train") + load_split("dev")
     rows = featurise(records)
-    labels: dict[str, list[int]] = {
-        part: [list(VOCABULARY[part]).index(r[part]) for r in records] for part in PARTS
-    }
-    seconds: dict[str, list[int]] = {
-        part: [list(VOCABULARY[part]).index(r["second"][part]) for r in records] for part in PARTS
-    }
+    labels, seconds = targets(records)
     chosen = cross_validate(rows, labels, seconds, seed)
 
     keep = frequent_ngrams(rows)

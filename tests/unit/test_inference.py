@@ -44,8 +44,8 @@ def test_accuracy_on_labelled_messages(capsys: pytest.CaptureFixture[str]) -> No
 
 
 # Pace on these older messages follows an older convention in places: two short complete sentences
-# are labelled burst ("I'm so fed up with this job, what should I do?"), which the data card and
-# 60 writers call medium (docs/detection.md, Limits).
+# are labelled burst ("I'm so fed up with this job, what should I do?"), which the data card calls
+# medium (docs/detection.md, Limits).
 MIN_PACE_ACCURACY = 0.75
 
 
