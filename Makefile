@@ -154,7 +154,7 @@ train: venv ## rebuild data/*.jsonl and train the key detector -> src/core/perso
 	$(PY) data/build_corpus.py
 	$(PY) scripts/train_detector.py
 
-eval: venv ## key detector on the five held-out splits (test, test2-test5) beside the old lexicon detector -> docs/detection.md + PNG
+eval: venv ## key detector on the six held-out splits (test, test2-test6) beside the old lexicon detector -> docs/detection.md + PNG
 	$(PY) scripts/eval_detector.py
 
 bench: venv $(NODE_STAMP) java ## the performance targets, ours beside the peer and the floor (~8-10 min) -> .results/bench.json; fails when a row misses its target

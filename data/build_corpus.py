@@ -23,9 +23,9 @@ import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# test2-test5: the second to fifth held-out splits (rounds 5, 7, 9 and 13), each by two writers
+# test2-test6: the second to sixth held-out splits (rounds 5, 7, 9, 13 and 19), each by two writers
 # who never saw the corpus.
-SPLITS = ("train", "dev", "test", "test2", "test3", "test4", "test5")
+SPLITS = ("train", "dev", "test", "test2", "test3", "test4", "test5", "test6")
 LANGS = ("ko", "en", "mixed")
 CODES = {
     "tone": {
@@ -70,7 +70,7 @@ _TEENS = (
     "eighteenth",
     "nineteenth",
 )
-# "first" ... "seventy-ninth": the ordinal in a comment line gives the writer's number.
+# "first" ... "ninety-ninth": the ordinal in a comment line gives the writer's number.
 _ORDINALS = [
     *_TEENS,
     *(
@@ -82,6 +82,8 @@ _ORDINALS = [
             ("fifty", "fiftieth"),
             ("sixty", "sixtieth"),
             ("seventy", "seventieth"),
+            ("eighty", "eightieth"),
+            ("ninety", "ninetieth"),
         )
         for ordinal in (round_, *(f"{tens}-{unit}" for unit in _TEENS[:9]))
     ),

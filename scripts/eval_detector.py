@@ -1,8 +1,8 @@
 """Evaluate the key detector on the held-out splits (`make eval`).
 
 `test` is the contract (the targets below); `test2` (round 5), `test3` (round 7), `test4`
-(round 9) and `test5` (round 13) were each written later by two writers who never saw the corpus,
-and are reported the same way (without confusion matrices) as a check of how the detector reads
+(round 9), `test5` (round 13) and `test6` (round 19) were each written later by two writers who
+never saw the corpus, and are reported the same way (without confusion matrices) as a check of how the detector reads
 people it was not built on. None is ever read by training or tuning.
 
 Prints, for the trained detector and the old lexicon detector side by side: accuracy and
@@ -138,13 +138,14 @@ def _confident_share(guesses: list[Guess]) -> float:
     return sum(all(g[p][1] > 0.5 for p in PARTS) for g in guesses) / len(guesses) if guesses else 1.0
 
 
-HELD_OUT = ("test", "test2", "test3", "test4", "test5")
+HELD_OUT = ("test", "test2", "test3", "test4", "test5", "test6")
 TITLES = {
     "test": "Test split",
     "test2": "Second held-out split (`test2`, round 5: two writers who never saw the corpus)",
     "test3": "Third held-out split (`test3`, round 7: two more writers who never saw the corpus)",
     "test4": "Fourth held-out split (`test4`, round 9: two more writers who never saw the corpus)",
     "test5": "Fifth held-out split (`test5`, round 13: two more writers who never saw the corpus)",
+    "test6": "Sixth held-out split (`test6`, round 19: two more writers who never saw the corpus)",
 }
 
 

@@ -68,8 +68,8 @@ def test_no_message_is_in_two_splits(built: dict[str, list[dict[str, Any]]]) -> 
     texts = {
         split: {" ".join(r["text"].lower().split()) for r in records} for split, records in built.items()
     }
-    assert set(texts) == {"train", "dev", "test", "test2", "test3", "test4", "test5"}
-    for held_out in ("test", "test2", "test3", "test4", "test5"):
+    assert set(texts) == {"train", "dev", "test", "test2", "test3", "test4", "test5", "test6"}
+    for held_out in ("test", "test2", "test3", "test4", "test5", "test6"):
         others = set().union(*(t for split, t in texts.items() if split != held_out))
         assert not texts[held_out] & others, held_out
     assert not texts["train"] & texts["dev"]
@@ -84,9 +84,9 @@ def test_the_older_labelled_messages_stay_out_of_the_corpus(every: list[dict[str
 
 
 def test_held_out_writers_never_wrote_training_messages(built: dict[str, list[dict[str, Any]]]) -> None:
-    # test2-test5 measure people the detector never read: their writers are nobody else's.
+    # test2-test6 measure people the detector never read: their writers are nobody else's.
     writers = {split: {r["writer"] for r in records} for split, records in built.items()}
-    newcomers = ("test2", "test3", "test4", "test5")
+    newcomers = ("test2", "test3", "test4", "test5", "test6")
     for held_out in newcomers:
         others = set().union(*(w for split, w in writers.items() if split != held_out))
         assert len(writers[held_out]) == 2, held_out
@@ -99,11 +99,13 @@ def test_the_writer_comes_from_the_section_comments(tmp_path: Path, monkeypatch:
         "# header\nca m re 0 | first\n# round 9, twelfth writer: English\nca m re 0 | second\n"
         "# round 10, twenty-first writer: Korean\nca m re 0 | third\n"
         "# round 16, sixtieth writer: Korean\nca m re 0 | fourth\n"
-        "# round 17, sixty-ninth writer: Korean\nca m re 0 | fifth\n",
+        "# round 17, sixty-ninth writer: Korean\nca m re 0 | fifth\n"
+        "# round 19, eighty-fourth writer: English\nca m re 0 | sixth\n"
+        "# round 20, ninetieth writer: Korean\nca m re 0 | seventh\n",
         encoding="utf-8",
     )
     monkeypatch.setattr(builder, "HERE", tmp_path)
-    assert [r["writer"] for r in builder.parse("x")] == ["w01", "w12", "w21", "w60", "w69"]
+    assert [r["writer"] for r in builder.parse("x")] == ["w01", "w12", "w21", "w60", "w69", "w84", "w90"]
 
 
 def _written(text: str) -> dict[str, Any]:
