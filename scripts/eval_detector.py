@@ -2,8 +2,8 @@
 
 `test` is the contract (the targets below); `test2` (round 5), `test3` (round 7), `test4`
 (round 9), `test5` (round 13) and `test6` (round 19) were each written later by two writers who
-never saw the corpus, and are reported the same way (without confusion matrices) as a check of how the detector reads
-people it was not built on. None is ever read by training or tuning.
+never saw the corpus, and are reported the same way (without confusion matrices) as a check of
+how the detector reads people it was not built on. None is ever read by training or tuning.
 
 Prints, for the trained detector and the old lexicon detector side by side: accuracy and
 macro-F1 per part, per language, a confusion matrix per part, expected calibration error
