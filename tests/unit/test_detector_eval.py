@@ -1,12 +1,11 @@
 """The committed detector model on the held-out splits: the targets of issue 15.
 
-`test` carries the targets; `test2`, `test3`, `test4` and `test5` (each by two writers who never
-saw the corpus) carry the same targets where the model meets them and floors where it does not yet.
+`test` carries every target; `test2` to `test6` (each by two writers who never saw the corpus)
+carry the accuracy and calibration targets too, and a floor for the share of unambiguous messages
+answered with confidence.
 
-The same pure-Python metrics as `make eval` (scripts/eval_detector.py). A model that falls
-below a met target fails here. Targets the committed model does not reach yet are strict
-xfails: they are reported on every run, and the day a model meets them the xfail turns into
-a failure that asks for it to become a plain assertion.
+The same pure-Python metrics as `make eval` (scripts/eval_detector.py): a model that falls below
+a target fails here.
 """
 
 from __future__ import annotations
@@ -17,9 +16,7 @@ import pytest
 
 from scripts import eval_detector as ev
 
-NEWCOMER_SPLITS = ("test2", "test3", "test4", "test5")
-# Parts a new-writer split does not meet yet (strict xfails below), with the floor each keeps.
-NOT_YET: dict[tuple[str, str], float] = {}
+NEWCOMER_SPLITS = ("test2", "test3", "test4", "test5", "test6")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +40,7 @@ def test_accuracy_targets(result: dict[str, Any], part: str) -> None:
 
 
 def test_intent_accuracy_floor(result: dict[str, Any]) -> None:
-    # Measured 0.925 on the committed model (round 18; 0.918 in round 17, 0.931 in round 12, 0.843 in
+    # Measured 0.918 on the committed model (round 22; 0.925 in round 18, 0.931 in round 12, 0.843 in
     # round 6, 0.774 in round 1): a retrained model may not fall back towards the target.
     assert result["parts"]["intent"]["accuracy"] >= 0.91
 
@@ -53,33 +50,28 @@ def test_calibration_error_per_part(result: dict[str, Any], part: str) -> None:
     assert result["parts"][part]["ece"] <= ev.MAX_ECE
 
 
-@pytest.mark.xfail(strict=True, reason="85 of 86 unambiguous test messages, not all, get > 0.5 on every part")
 def test_every_unambiguous_message_is_confident(result: dict[str, Any]) -> None:
+    # Round 22: all 86 (round 18: 85; round 12: 82). The least confident one is at 0.504, so this is
+    # met narrowly: docs/detection.md.
+    assert result["unambiguous"] >= 80
     assert result["unambiguous_confident"] == 1.0
 
 
-def test_most_unambiguous_messages_are_confident(result: dict[str, Any]) -> None:
-    # Round 18: 0.988 (85 of 86; writer and second annotator agree, neither flags a part), and
-    # 0.978 by the writer's flag alone (round 17: 0.977 / 0.942; round 12: 0.953 / 0.920).
-    assert result["unambiguous"] >= 80
-    assert result["unambiguous_confident"] >= 0.98
+def test_most_messages_the_writer_did_not_flag_are_confident(result: dict[str, Any]) -> None:
+    # The definition of rounds 1-3 (the writer's flag alone): round 22 0.971 of 138 (round 18: 0.978;
+    # round 17: 0.942; round 12: 0.920).
     assert result["writer_unambiguous_confident"] >= 0.96
 
 
 @pytest.mark.parametrize("split", NEWCOMER_SPLITS)
 @pytest.mark.parametrize("part", ["tone", "pace", "intent"])
 def test_new_writers_accuracy(newcomers: dict[str, dict[str, Any]], split: str, part: str) -> None:
-    # Round 18, tone / pace / intent: test2 0.915 / 0.980 / 0.920 (round 6: 0.850 / 0.965 / 0.775),
-    # test3 0.895 / 0.985 / 0.925 (round 8: 0.815 / 0.980 / 0.860), test4 0.855 / 1.000 / 0.905
-    # (round 12: 0.800 / 0.990 / 0.870), test5 0.915 / 0.990 / 0.895 (first scored with the round-17
-    # model: 0.915 / 0.995 / 0.885).
-    accuracy = newcomers[split]["parts"][part]["accuracy"]
-    if (split, part) in NOT_YET:
-        assert accuracy >= NOT_YET[(split, part)]
-        # Strict, like the marker: a model that meets the target must take it out of NOT_YET.
-        assert accuracy < ev.TARGETS[part], f"{part} on {split} meets its target: assert it"
-        pytest.xfail(f"{part} on {split} is {accuracy:.3f} (target {ev.TARGETS[part]:.2f})")
-    assert accuracy >= ev.TARGETS[part]
+    # Round 22, tone / pace / intent: test2 0.935 / 0.975 / 0.920 (round 6: 0.850 / 0.965 / 0.775),
+    # test3 0.895 / 0.990 / 0.900 (round 8: 0.815 / 0.980 / 0.860), test4 0.900 / 0.995 / 0.905
+    # (round 12: 0.800 / 0.990 / 0.870), test5 0.945 / 0.990 / 0.910 (first scored with the round-17
+    # model: 0.915 / 0.995 / 0.885), test6 0.905 / 1.000 / 0.880 (first scored with the round-18
+    # model: 0.905 / 1.000 / 0.870).
+    assert newcomers[split]["parts"][part]["accuracy"] >= ev.TARGETS[part]
 
 
 @pytest.mark.parametrize("split", NEWCOMER_SPLITS)
@@ -90,8 +82,8 @@ def test_new_writers_calibration(newcomers: dict[str, dict[str, Any]], split: st
 
 @pytest.mark.parametrize("split", NEWCOMER_SPLITS)
 def test_new_writers_confident_floor(newcomers: dict[str, dict[str, Any]], split: str) -> None:
-    # Round 18: 0.992 of test2's 133 unambiguous messages (round 6: 0.835), 0.972 of test3's 109,
-    # 0.958 of test4's 120, 0.912 of test5's 137.
+    # Round 22: 0.970 of test2's 133 unambiguous messages (round 6: 0.835), 0.908 of test3's 109,
+    # 0.942 of test4's 120, 0.964 of test5's 137, 0.932 of test6's 148.
     assert newcomers[split]["unambiguous"] >= 100
     assert newcomers[split]["unambiguous_confident"] >= 0.9
 

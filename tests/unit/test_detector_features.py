@@ -13,7 +13,7 @@ import pytest
 
 from core.persona import inference
 from core.persona.data import DATA_DIR
-from core.persona.detector_features import BUCKETS, extract
+from core.persona.detector_features import BUCKETS, _bucket, extract
 from core.persona.inference import MODEL_FILE, PartModel, detect, load_model
 from core.persona.vocabulary import PARTS, VOCABULARY
 
@@ -190,6 +190,19 @@ def test_the_model_ships_as_package_data() -> None:
     # rounded weights; the route imports it lazily, so cold start does not pay it): import cost
     # per size in docs/detection.md.
     assert (DATA_DIR / MODEL_FILE).stat().st_size < MAX_MODEL_KIB * 1024
+
+
+def test_an_unseen_ngram_rarely_lands_on_a_weighted_bucket() -> None:
+    # An n-gram no training message had should count for nothing. With 2^16 buckets one in seven
+    # carried a tone or intent weight, and "compare the" was read as "i keep" (anxious).
+    raw = json.loads((DATA_DIR / MODEL_FILE).read_text(encoding="utf-8"))
+    for part, model in raw["parts"].items():
+        weighted = [k for k in model["weights"] if k.startswith("h") and not k.startswith("hL")]
+        assert weighted, part
+        assert len(weighted) / BUCKETS < 0.01, part
+    # The pair "compare the" is in one training message, under the n-gram floor: no weight of its own,
+    # and none borrowed.
+    assert _bucket("bcompare the") not in raw["parts"]["tone"]["weights"]
 
 
 _PROBE = (

@@ -29,7 +29,11 @@ from itertools import pairwise
 from core.persona.data import load_data
 from core.persona.vocabulary import Part
 
-BUCKETS = 1 << 16  # hashed n-gram space; only buckets seen in training carry a weight
+# Hashed n-gram space; only buckets seen in training carry a weight. 2^24, not 2^16 (until round 22):
+# with 2^16 one bucket in seven carried a tone or intent weight, so an n-gram no training message had
+# was often read as an unrelated frequent one ("compare the" shared the bucket of "i keep", learned as
+# anxious); at 2^24 an unseen n-gram almost always lands in an empty bucket and counts for nothing.
+BUCKETS = 1 << 24
 NGRAM_NORM = 2.0
 LAST_NORM = 1.0  # the last-sentence block, a second view of the same grams: half the weight
 
