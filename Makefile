@@ -119,11 +119,16 @@ security: venv $(CHECKOV_VENV)/bin/checkov ## checkov on the SAM-translated temp
 	@echo "==> checkov on the SAM-translated template (30 s to 3 min by machine, silent until it reports)"
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f .aws-sam-translated.json
 
+# pytest-randomly's own seed line is hidden by -q, so the seed is chosen here and printed.
+ifndef SEED
+SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+endif
+
 test: doctor venv lint typecheck $(NODE_STAMP) java chromium security ## everything CI runs: lint, types, checkov, cfn-lint, all tests
 	@echo "==> cfn-lint on template.yaml"
 	$(VENV)/bin/cfn-lint template.yaml
-	@echo "==> pytest: unit, integration, e2e, template, tooling (about 4-6 min; random order, seed printed first)"
-	$(PY) -m pytest -q
+	@echo "==> pytest: unit, integration, e2e, template, tooling (about 4-6 min; random order: make test SEED=$(SEED) repeats it)"
+	$(PY) -m pytest -q --randomly-seed=$(SEED)
 
 run: doctor venv $(NODE_STAMP) java ## serve the API on http://127.0.0.1:3000 (PERSIST=1 keeps the catalog between runs)
 	@echo "==> starting the local server (DynamoDB Local first: about 10 s)"
