@@ -184,22 +184,27 @@ def export(
     return weights, bias
 
 
+def vectorise(rows: list[dict[str, float]], min_docs: int = MIN_DOCS) -> tuple[Any, Any, set[str]]:
+    """The fitting matrix of `rows` over their frequent n-grams, its feature names, and those n-grams."""
+    from sklearn.feature_extraction import DictVectorizer
+
+    keep = frequent_ngrams(rows, min_docs)
+    vectorizer = DictVectorizer()
+    x = vectorizer.fit_transform(restrict(rows, keep))
+    return x, vectorizer.get_feature_names_out(), keep
+
+
 def prepare(
     rows: list[dict[str, float]], held_out: list[list[int]], min_docs: int = MIN_DOCS
 ) -> list[tuple[Any, ...]]:
     """Per fold: the fitting indices, the held indices, the fitted matrix, its feature names and
     the held rows; each fold keeps its own n-gram vocabulary."""
-    from sklearn.feature_extraction import DictVectorizer
-
     prepared = []
     for held in held_out:
         held_set = set(held)
         fit_idx = [i for i in range(len(rows)) if i not in held_set]
-        keep = frequent_ngrams([rows[i] for i in fit_idx], min_docs)
-        vectorizer = DictVectorizer()
-        x_fit = vectorizer.fit_transform(restrict([rows[i] for i in fit_idx], keep))
-        held_rows = restrict([rows[i] for i in held], keep)
-        prepared.append((fit_idx, held, x_fit, vectorizer.get_feature_names_out(), held_rows))
+        x_fit, names, keep = vectorise([rows[i] for i in fit_idx], min_docs)
+        prepared.append((fit_idx, held, x_fit, names, restrict([rows[i] for i in held], keep)))
     return prepared
 
 
@@ -318,8 +323,6 @@ def shipped_settings() -> dict[str, tuple[Any, ...]]:
 def size_check(choices: list[tuple[int, float]], seed: int = 0) -> None:
     """Per (MIN_DOCS, PRUNE): accuracy per part in 10 writer-grouped folds under the committed
     model's settings, and the size of the weights a fit on all of train+dev would ship."""
-    from sklearn.feature_extraction import DictVectorizer
-
     settings = shipped_settings()
     records = load_split("train") + load_split("dev")
     rows = featurise(records)
@@ -327,14 +330,13 @@ def size_check(choices: list[tuple[int, float]], seed: int = 0) -> None:
     held_out = writer_folds([str(r["writer"]) for r in records], 10, seed)
     for min_docs, prune in choices:
         prepared = prepare(rows, held_out, min_docs)
-        vectorizer = DictVectorizer()
-        x_all = vectorizer.fit_transform(restrict(rows, frequent_ngrams(rows, min_docs)))
+        x_all, names, _ = vectorise(rows, min_docs)
         for part in PARTS:
             y, second = labels[part], seconds[part]
             logits = out_of_fold(prepared, part, y, second, settings[part], seed, prune)
             c, weight, second_weight = settings[part]
             clf = fit(x_all, y, c, weight, seed, second, second_weight)
-            w, _ = export(clf, vectorizer.get_feature_names_out(), len(VOCABULARY[part]), prune)
+            w, _ = export(clf, names, len(VOCABULARY[part]), prune)
             size = len(json.dumps(w, separators=(",", ":"))) / 1024
             print(
                 f"MIN_DOCS {min_docs:3} PRUNE {prune:.2f} {part:7} writer-grouped accuracy "
@@ -369,18 +371,12 @@ def shipped_by_writer(seed: int = 0) -> None:
 
 
 def train(seed: int = 0, cv_only: bool = False) -> dict[str, Any] | None:
-    from sklearn.feature_extraction import DictVectorizer
-
     records = load_split("train") + load_split("dev")
     rows = featurise(records)
     labels, seconds = targets(records)
     chosen = cross_validate(rows, labels, seconds, seed)
 
-    keep = frequent_ngrams(rows)
-    kept = restrict(rows, keep)
-    vectorizer = DictVectorizer()
-    x_all = vectorizer.fit_transform(kept)
-    names = vectorizer.get_feature_names_out()
+    x_all, names, _ = vectorise(rows)
     calibrated: dict[str, list[float]] = {}  # per part, each message's out-of-fold confidence
     model: dict[str, Any] = {"format": 2, "scale": SCALE, "parts": {}, "trained_on": {}}
     for part in PARTS:
